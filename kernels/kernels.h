@@ -1,0 +1,95 @@
+/* kernels.h: the compute kernels the engine calls, one table per ISA.
+ *
+ * Contract: every operation has a plain scalar reference (kernels/scalar/)
+ * and may have faster versions (x86 AVX2+FMA, AVX-512, ARM NEON) that must
+ * agree with it: bit-exact where the arithmetic is integer, within a tight
+ * float tolerance otherwise. kn_get() picks the best table the CPU and OS
+ * support at run time; WASMLET_KERNELS=scalar|avx2|avx512|neon forces a
+ * lower one (a request above what the CPU has is refused with a message).
+ *
+ * Kernels are single-threaded and work on the row range they are given;
+ * the engine's thread pool splits rows. Nothing here allocates.
+ *
+ * Type ids are ggml's (see sdk/common/gguf.h). Weight rows are in GGUF
+ * block layout, row r at W + r*stride bytes. Activations are first converted
+ * with quantize_act() to the format kn_act_type(wtype) names: Q8_0 for
+ * Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants, F32 for
+ * F32/F16/BF16 (kernels for half types may convert internally).
+ */
+#ifndef WASMLET_KERNELS_H
+#define WASMLET_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "gguf.h"   /* ggml_type ids and block sizes (gguf_tensor_type_info) */
+
+typedef enum { KN_SCALAR = 0, KN_AVX2 = 1, KN_AVX512 = 2, KN_NEON = 3 } kn_isa;
+
+typedef struct kn_ops {
+    const char *name;   /* "scalar", "avx2", "avx512", "neon" */
+    kn_isa isa;
+
+    /* Activation conversion for matvec/matmul: n floats -> act_type blocks
+     * (n is a multiple of the block size). */
+    void (*quantize_act)(uint32_t act_type, const float *x, void *dst, int n);
+
+    /* y[r] = dot(W row r, x) for r in [0, nrows); ncols elements per row;
+     * xq is x after quantize_act(kn_act_type(wtype)). */
+    void (*matvec)(uint32_t wtype, const void *W, size_t stride,
+                   const void *xq, float *y, int nrows, int ncols);
+
+    /* Y[b*y_stride + r] = dot(W row r, X row b) for b in [0, nb): the batched
+     * (prompt) form of matvec; X rows are xq_stride bytes apart. */
+    void (*matmul)(uint32_t wtype, const void *W, size_t stride,
+                   const void *xq, size_t xq_stride,
+                   float *Y, size_t y_stride, int nrows, int ncols, int nb);
+
+    /* out = x / sqrt(mean(x^2) + eps) * w  (out may alias x) */
+    void (*rmsnorm)(float *out, const float *x, const float *w, int n, float eps);
+    /* in place, numerically stable (subtract max) */
+    void (*softmax)(float *x, int n);
+    /* gate[i] = silu(gate[i]) * up[i] */
+    void (*silu_mul)(float *gate, const float *up, int n);
+    /* Rotate n_heads heads of head_dim floats in place. cs holds n_rot/2
+     * (cos, sin) pairs for this position. neox=0: pairs (2i, 2i+1) (llama);
+     * neox=1: pairs (i, i + n_rot/2) (qwen2, gpt-neox). Dims >= n_rot stay. */
+    void (*rope)(float *x, int n_heads, int head_dim, int n_rot,
+                 const float *cs, int neox);
+    /* One query head over n_pos cached positions:
+     *   s[p] = scale * dot(q, K[p]); a = softmax(s); out = sum_p a[p] * V[p]
+     * K[p] at k + p*kv_stride bytes, V likewise; kv_type GGML_F32 or GGML_F16.
+     * scratch holds at least n_pos floats. */
+    void (*attention)(float *out, const float *q, const void *k, const void *v,
+                      size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
+                      float scale, float *scratch);
+    float (*dot_f32)(const float *a, const float *b, int n);
+    /* y += a * x */
+    void (*axpy)(float *y, float a, const float *x, int n);
+} kn_ops;
+
+/* The table chosen for this CPU (and WASMLET_KERNELS). Thread-safe; the
+ * first call detects. Returns NULL and prints why if the override names an
+ * ISA this CPU cannot run. */
+const kn_ops *kn_get(void);
+/* A specific table, or NULL if not compiled in or not supported here. */
+const kn_ops *kn_get_isa(kn_isa isa);
+const char *kn_cpu_features(void);   /* "avx2 fma avx512f avx512vnni ..." */
+
+/* Activation format for a weight type (see above); 0 if unsupported. */
+uint32_t kn_act_type(uint32_t wtype);
+/* Bytes for n elements of a type (n a multiple of its block size). */
+size_t kn_row_bytes(uint32_t type, int64_t n);
+/* Is this weight type supported by matvec/matmul? */
+int kn_type_supported(uint32_t wtype);
+
+/* Reference conversions (scalar; for loading, synth, tests). */
+void kn_dequantize_row(uint32_t type, const void *src, float *dst, int64_t n);
+void kn_quantize_row(uint32_t type, const float *src, void *dst, int64_t n);
+
+/* Half-precision helpers. */
+float kn_f16_to_f32(uint16_t h);
+uint16_t kn_f32_to_f16(float f);
+float kn_bf16_to_f32(uint16_t h);
+uint16_t kn_f32_to_bf16(float f);   /* round to nearest even */
+
+#endif
