@@ -1,0 +1,16 @@
+/* wasmlet-llm: the engine's native command line.
+ *   wasmlet-llm -m FILE --info              metadata summary
+ *   wasmlet-llm -m FILE --tokenize [-p T]   token ids of T (or stdin)
+ *   wasmlet-llm -m FILE [-p PROMPT] ...     generate (llama.cpp's flags)
+ * Each mode lives in its own file and parses its own flags. */
+#include <stdio.h>
+#include <string.h>
+#include "llm_cli.h"
+
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--info") == 0) return llm_cli_info(argc, argv);
+        if (strcmp(argv[i], "--tokenize") == 0) return llm_cli_tokenize(argc, argv);
+    }
+    return llm_cli_generate(argc, argv);
+}
