@@ -7,10 +7,31 @@
 #include <string.h>
 #include "llm_cli.h"
 
+static int missing(const char *mode) {
+    fprintf(stderr, "wasmlet-llm: %s is not part of this build\n", mode);
+    return 2;
+}
+
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--info") == 0) return llm_cli_info(argc, argv);
-        if (strcmp(argv[i], "--tokenize") == 0) return llm_cli_tokenize(argc, argv);
+        if (strcmp(argv[i], "--info") == 0) {
+#ifdef HAVE_LLM_INFO
+            return llm_cli_info(argc, argv);
+#else
+            return missing("--info");
+#endif
+        }
+        if (strcmp(argv[i], "--tokenize") == 0) {
+#ifdef HAVE_LLM_TOKENIZE
+            return llm_cli_tokenize(argc, argv);
+#else
+            return missing("--tokenize");
+#endif
+        }
     }
+#ifdef HAVE_LLM_GENERATE
     return llm_cli_generate(argc, argv);
+#else
+    return missing("generation");
+#endif
 }
