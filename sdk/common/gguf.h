@@ -9,8 +9,9 @@
  * must outlive the gguf_file. The host maps files with gguf_open_file()
  * (mmap, read-only); the guest and the fuzzer use gguf_open_buffer().
  *
- * Portable C11: no SIMD, no threads; file I/O only in gguf_file_io.c so the
- * same source builds for the host and for wasm32-wasi.
+ * Portable C11: no SIMD, no threads; file I/O only in gguf_host.c so the
+ * same source builds for the host and for wasm32-wasi. A parsed gguf_file
+ * is immutable: any number of threads may read it at once.
  */
 #ifndef WASMLET_GGUF_H
 #define WASMLET_GGUF_H
@@ -58,7 +59,9 @@ typedef struct {
     gguf_vtype arr_type;
     uint64_t arr_len;
     uint64_t offset;       /* file offset of the value, for messages */
-    const uint8_t *data;   /* raw little-endian value bytes in the file */
+    const uint8_t *data;   /* raw little-endian value bytes in the file;
+                            * GGUF_T_STRING: the string's bytes, arr_len its length;
+                            * GGUF_T_ARRAY: the first element */
 } gguf_kv;
 
 #define GGUF_MAX_DIMS 4
@@ -104,8 +107,10 @@ bool gguf_get_str(const gguf_file *f, const char *key, gguf_str *out, char *err,
 bool gguf_get_arr(const gguf_file *f, const char *key, gguf_vtype elem, const gguf_kv **out, char *err, size_t errlen);
 
 /* Element access of an array kv (bounds were checked at parse time; the
- * index must be < arr_len). Strings in arrays are located by an index the
- * reader builds lazily, so gguf_arr_str is O(1) after the first call. */
+ * index must be < arr_len). Elements of top-level arrays of strings/arrays
+ * are located through an index built at parse time, so gguf_arr_str is O(1);
+ * inside a nested view (gguf_arr_sub) element i costs a walk over i elements.
+ * Out-of-range or wrongly typed access returns an empty string / 0 / false. */
 gguf_str gguf_arr_str(const gguf_file *f, const gguf_kv *kv, uint64_t i);
 int64_t  gguf_arr_int(const gguf_kv *kv, uint64_t i);   /* any integer elem type */
 double   gguf_arr_float(const gguf_kv *kv, uint64_t i); /* f32 / f64 elems */
@@ -123,6 +128,14 @@ const gguf_tensor *gguf_find_tensor(const gguf_file *f, const char *name);
 
 /* Compare a gguf_str with a C string. */
 bool gguf_str_eq(gguf_str s, const char *c);
+
+/* Added helpers. */
+bool gguf_kv_str(const gguf_kv *kv, gguf_str *out);   /* string kv */
+const char *gguf_vtype_name(uint32_t t);   /* "uint32", ...; "unknown" */
+size_t gguf_vtype_size(uint32_t t);        /* fixed-size types; 0 for string/array */
+uint64_t gguf_data_offset(const gguf_file *f);  /* start of the tensor data section */
+/* Make gguf_close() call release(ctx) last, e.g. to unmap or free the image. */
+void gguf_set_release(gguf_file *f, void (*release)(void *ctx), void *ctx);
 
 /* ---- Writer ------------------------------------------------------------
  * Builds a GGUF v3 image in memory (or streams it to a FILE through a
@@ -146,7 +159,9 @@ void gguf_w_str(gguf_writer *w, const char *key, const char *v);
 void gguf_w_str_n(gguf_writer *w, const char *key, const char *v, size_t n);
 /* Arrays: elem is the element type, data points to n packed little-endian
  * elements; for GGUF_T_STRING pass an array of `const char *` (NUL-terminated)
- * or use gguf_w_arr_strn with explicit lengths. */
+ * or use gguf_w_arr_strn with explicit lengths; for GGUF_T_ARRAY pass an
+ * array of n gguf_warr (each an inner array, which may nest again). */
+typedef struct { gguf_vtype type; const void *data; uint64_t n; } gguf_warr;
 void gguf_w_arr(gguf_writer *w, const char *key, gguf_vtype elem, const void *data, uint64_t n);
 void gguf_w_arr_strn(gguf_writer *w, const char *key, const char *const *strs, const size_t *lens, uint64_t n);
 /* A copy of any kv from a reader (tokenizer metadata, etc.). */
@@ -155,10 +170,16 @@ void gguf_w_copy_kv(gguf_writer *w, const gguf_file *src, const gguf_kv *kv);
  * reserve zeros). */
 void gguf_w_tensor(gguf_writer *w, const char *name, uint32_t type, uint32_t n_dims,
                    const uint64_t *ne, const void *data, uint64_t n_bytes);
-/* Finish: returns a malloc'd image and its size (caller frees), or NULL
- * with err set (e.g. a row not a multiple of the block size). */
+/* The first misuse (bad name, duplicate, row not a multiple of the block
+ * size, n_bytes not matching the shape, out of memory) is remembered and
+ * reported by finish/write_file; later calls are then ignored.
+ * Finish: returns a malloc'd image and its size (caller frees), or NULL
+ * with err set. The writer stays valid (finish may be called again). */
 void *gguf_writer_finish(gguf_writer *w, size_t *size, char *err, size_t errlen);
 /* Finish straight to a file path, atomically (temp + rename). */
 bool gguf_writer_write_file(gguf_writer *w, const char *path, char *err, size_t errlen);
+/* Stream the image through a callback (returns false to abort). */
+bool gguf_writer_emit(gguf_writer *w, bool (*write)(void *ctx, const void *p, size_t n),
+                      void *ctx, char *err, size_t errlen);
 
 #endif
