@@ -1,0 +1,232 @@
+/* llm_generate.c: `wasmlet-llm -m FILE [-p PROMPT] ...`: generate text
+ * with llama.cpp's flags. Text streams to stdout as tokens arrive (whole
+ * UTF-8 characters only), timings go to stderr. --ids prints the
+ * generated token ids instead of text and --logits N prints, as JSON, the
+ * evaluated tokens and the logits of the first N positions (for tests). */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "llm.h"
+#include "llm_cli.h"
+#include "llm_text.h"
+
+typedef struct {
+    const char *model, *prompt;
+    int n_predict, n_ctx, n_threads, n_batch, logits_n;
+    bool ignore_eos, ids, kv_f16, seed_set;
+    llm_sampler_params sp;
+} gen_opts;
+
+static int usage_error(const char *fmt, const char *a, const char *b) {
+    fprintf(stderr, "wasmlet-llm: ");
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    return 2;
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out) {
+    if (!s || !*s) return false;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_float(const char *s, float lo, float hi, float *out) {
+    if (!s || !*s) return false;
+    char *end;
+    errno = 0;
+    float v = strtof(s, &end);
+    if (errno || *end || !isfinite(v) || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+static bool is_flag(const char *a, const char *s1, const char *s2) {
+    return strcmp(a, s1) == 0 || (s2 && strcmp(a, s2) == 0);
+}
+
+/* Returns 0 on success, else the exit status (2). */
+static int parse_args(int argc, char **argv, gen_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->prompt = "";
+    o->n_predict = 128;
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    o->n_threads = nproc < 1 ? 1 : nproc > 64 ? 64 : (int)nproc;
+    o->n_batch = 512;
+    o->sp = llm_sampler_default_params();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        /* Flags without a value. */
+        if (is_flag(a, "--ignore-eos", NULL)) { o->ignore_eos = true; continue; }
+        if (is_flag(a, "--ids", NULL)) { o->ids = true; continue; }
+        if (is_flag(a, "--kv-f16", NULL)) { o->kv_f16 = true; continue; }
+        if (a[0] != '-') return usage_error("unexpected argument '%s'%s", a, "");
+        if (i + 1 >= argc) return usage_error("flag %s needs a value%s", a, "");
+        const char *v = argv[++i];
+        long n;
+        float f;
+        bool ok = true;
+        if (is_flag(a, "-m", "--model")) o->model = v;
+        else if (is_flag(a, "-p", "--prompt")) o->prompt = v;
+        else if (is_flag(a, "-n", "--n-predict")) { ok = parse_long(v, -1, INT_MAX, &n); o->n_predict = (int)n; }
+        else if (is_flag(a, "-c", "--ctx-size")) { ok = parse_long(v, 0, 1 << 20, &n); o->n_ctx = (int)n; }
+        else if (is_flag(a, "-t", "--threads")) { ok = parse_long(v, 1, 256, &n); o->n_threads = (int)n; }
+        else if (is_flag(a, "-b", "--batch-size")) { ok = parse_long(v, 1, 1 << 16, &n); o->n_batch = (int)n; }
+        else if (is_flag(a, "--temp", NULL)) { ok = parse_float(v, 0, 100, &f); o->sp.temp = f; }
+        else if (is_flag(a, "--top-k", NULL)) { ok = parse_long(v, 0, INT_MAX, &n); o->sp.top_k = (int)n; }
+        else if (is_flag(a, "--top-p", NULL)) { ok = parse_float(v, 0, 1, &f); o->sp.top_p = f; }
+        else if (is_flag(a, "--min-p", NULL)) { ok = parse_float(v, 0, 1, &f); o->sp.min_p = f; }
+        else if (is_flag(a, "--repeat-penalty", NULL)) { ok = parse_float(v, 0.0001f, 100, &f); o->sp.repeat_penalty = f; }
+        else if (is_flag(a, "--repeat-last-n", NULL)) { ok = parse_long(v, 0, 1 << 20, &n); o->sp.repeat_last_n = (int)n; }
+        else if (is_flag(a, "--presence-penalty", NULL)) { ok = parse_float(v, -100, 100, &f); o->sp.presence_penalty = f; }
+        else if (is_flag(a, "--frequency-penalty", NULL)) { ok = parse_float(v, -100, 100, &f); o->sp.frequency_penalty = f; }
+        else if (is_flag(a, "--seed", "-s")) {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(v, &end, 10);
+            ok = *v && *v != '-' && !errno && !*end;
+            o->sp.seed = s;
+            o->seed_set = true;
+        }
+        else if (is_flag(a, "--logits", NULL)) { ok = parse_long(v, 1, 1 << 20, &n); o->logits_n = (int)n; }
+        else return usage_error("unknown flag '%s'%s", a, "");
+        if (!ok) return usage_error("bad value '%s' for %s", v, a);
+    }
+    if (!o->model) return usage_error("missing -m MODEL.gguf%s%s", "", "");
+    if (!o->seed_set) o->sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    return 0;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Logits of the first N positions, kept for --logits. */
+typedef struct {
+    int n, have, n_vocab;
+    float *rows;
+} logit_log;
+
+static void log_rows(logit_log *lg, const llm_context *c, int rows) {
+    for (int r = 0; r < rows && lg->have < lg->n; r++)
+        memcpy(lg->rows + (size_t)lg->have++ * (size_t)lg->n_vocab, llm_get_logits(c, r),
+               (size_t)lg->n_vocab * sizeof(float));
+}
+
+static void print_json(const logit_log *lg, const int32_t *toks, int n_toks) {
+    printf("{\"tokens\": [");
+    for (int i = 0; i < n_toks; i++) printf(i ? ", %d" : "%d", (int)toks[i]);
+    printf("], \"logits\": [");
+    for (int r = 0; r < lg->have; r++) {
+        printf(r ? ", [" : "[");
+        for (int i = 0; i < lg->n_vocab; i++)
+            printf(i ? ", %.9g" : "%.9g", (double)lg->rows[(size_t)r * (size_t)lg->n_vocab + (size_t)i]);
+        printf("]");
+    }
+    printf("]}\n");
+}
+
+int llm_cli_generate(int argc, char **argv) {
+    gen_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc;
+
+    char err[512];
+    llm_model *m = llm_model_open(o.model, err, sizeof err);
+    if (!m) { fprintf(stderr, "wasmlet-llm: %s: %s\n", o.model, err); return 1; }
+    const llm_hparams *hp = llm_model_hparams(m);
+    llm_text *text = llm_text_new(llm_model_gguf(m), err, sizeof err);
+    if (!text) {
+        fprintf(stderr, "wasmlet-llm: %s: %s\n", o.model, err);
+        llm_model_free(m);
+        return 1;
+    }
+
+    llm_context_params cp = llm_context_default_params();
+    cp.n_ctx = o.n_ctx ? o.n_ctx : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
+    cp.n_threads = o.n_threads;
+    cp.n_batch = o.n_batch;
+    cp.kv_f16 = o.kv_f16;
+    llm_context *c = llm_context_new(m, &cp, err, sizeof err);
+    int32_t *toks = NULL;
+    float *logrows = NULL;
+    rc = 1;
+    if (!c) { fprintf(stderr, "wasmlet-llm: %s\n", err); goto done; }
+    if (!llm_set_sampler(c, &o.sp)) { fprintf(stderr, "wasmlet-llm: out of memory\n"); goto done; }
+
+    const int n_ctx = llm_context_n_ctx(c);
+    toks = malloc((size_t)n_ctx * sizeof *toks);
+    if (!toks) { fprintf(stderr, "wasmlet-llm: out of memory\n"); goto done; }
+    int n_prompt = llm_text_tokenize(text, o.prompt, toks, n_ctx, err, sizeof err);
+    if (n_prompt < 0) { fprintf(stderr, "wasmlet-llm: prompt: %s\n", err); goto done; }
+    if (n_prompt == 0) { fprintf(stderr, "wasmlet-llm: the prompt is empty and the model has "
+                                 "no BOS token\n"); goto done; }
+
+    logit_log lg = {o.logits_n, 0, hp->n_vocab, NULL};
+    if (lg.n) {
+        logrows = malloc((size_t)lg.n * (size_t)hp->n_vocab * sizeof *logrows);
+        if (!logrows) { fprintf(stderr, "wasmlet-llm: out of memory\n"); goto done; }
+        lg.rows = logrows;
+    }
+
+    llm_sampler *s = llm_get_sampler(c);
+    for (int i = 0; i < n_prompt; i++) llm_sampler_accept(s, toks[i]);
+    double t0 = now_s();
+    if (!llm_eval(c, toks, n_prompt, lg.n > 0, err, sizeof err)) {
+        fprintf(stderr, "wasmlet-llm: %s\n", err);
+        goto done;
+    }
+    log_rows(&lg, c, lg.n > 0 ? n_prompt : 0);
+    double t1 = now_s();
+
+    int n_tok = n_prompt, n_gen = 0;
+    const int limit = o.n_predict < 0 ? INT_MAX : o.n_predict;
+    while (n_gen < limit) {
+        int32_t t = llm_sample(c);
+        if (t == hp->eos && !o.ignore_eos) break;
+        n_gen++;
+        toks[n_tok++] = t;
+        if (o.ids) printf(n_gen > 1 ? " %d" : "%d", (int)t);
+        else if (!lg.n) llm_text_emit(text, t, stdout);
+        fflush(stdout);
+        if (n_gen == limit) break;
+        if (n_tok >= n_ctx) {
+            fprintf(stderr, "wasmlet-llm: context full (%d tokens)\n", n_ctx);
+            break;
+        }
+        if (!llm_eval(c, &t, 1, false, err, sizeof err)) {
+            fprintf(stderr, "wasmlet-llm: %s\n", err);
+            goto done;
+        }
+        log_rows(&lg, c, 1);
+    }
+    double t2 = now_s();
+    if (!o.ids && !lg.n) llm_text_flush(text, stdout);
+    if (o.ids) printf("\n");
+    if (lg.n) print_json(&lg, toks, n_tok);
+    else if (!o.ids) printf("\n");
+    fflush(stdout);
+    fprintf(stderr, "prompt: %d tokens, %.2f tokens/s\n", n_prompt,
+            t1 > t0 ? n_prompt / (t1 - t0) : 0.0);
+    fprintf(stderr, "generation: %d tokens, %.2f tokens/s\n", n_gen,
+            t2 > t1 && n_gen > 0 ? n_gen / (t2 - t1) : 0.0);
+    rc = 0;
+done:
+    free(logrows);
+    free(toks);
+    llm_context_free(c);
+    llm_text_free(text);
+    llm_model_free(m);
+    return rc;
+}

@@ -1,0 +1,244 @@
+/* context.c: an llm_context's life: allocation of the KV cache, RoPE table
+ * and activation buffers, evaluation in batches, and the bookkeeping
+ * around the forward pass (forward.c). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llm_internal.h"
+
+static bool fail(char *err, size_t errlen, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+llm_context_params llm_context_default_params(void) {
+    llm_context_params p = {.n_ctx = 0, .n_threads = 1, .n_batch = 512, .kv_f16 = false};
+    return p;
+}
+
+/* Largest quantized row any matrix of the model needs for its input. */
+static size_t max_act_row_bytes(const llm_model *m) {
+    const llm_weight *ws[8];
+    size_t best = 0;
+    for (int l = -1; l < m->hp.n_layer; l++) {
+        int n = 0;
+        if (l < 0) {
+            ws[n++] = &m->output;
+        } else {
+            const llm_layer *L = &m->layers[l];
+            ws[n++] = &L->wq; ws[n++] = &L->wk; ws[n++] = &L->wv; ws[n++] = &L->wo;
+            ws[n++] = &L->w_gate; ws[n++] = &L->w_up; ws[n++] = &L->w_down;
+        }
+        for (int i = 0; i < n; i++) {
+            size_t b = kn_row_bytes(kn_act_type(ws[i]->type), ws[i]->cols);
+            if (b > best) best = b;
+        }
+    }
+    return best;
+}
+
+static void *alloc_floats(size_t n, bool *ok) {
+    void *p = calloc(n ? n : 1, sizeof(float));
+    if (!p) *ok = false;
+    return p;
+}
+
+llm_context *llm_context_new(const llm_model *m, const llm_context_params *params,
+                             char *err, size_t errlen) {
+    const llm_hparams *hp = &m->hp;
+    llm_context_params p = params ? *params : llm_context_default_params();
+    if (p.n_ctx == 0) p.n_ctx = hp->n_ctx_train;
+    if (p.n_ctx < 1 || p.n_ctx > (1 << 20)) {
+        fail(err, errlen, "llm: context size %d out of range [1, %d]", p.n_ctx, 1 << 20);
+        return NULL;
+    }
+    if (p.n_threads < 1 || p.n_threads > 256) {
+        fail(err, errlen, "llm: thread count %d out of range [1, 256]", p.n_threads);
+        return NULL;
+    }
+    if (p.n_batch < 1) p.n_batch = 1;
+    if (p.n_batch > p.n_ctx) p.n_batch = p.n_ctx;
+
+    llm_context *c = calloc(1, sizeof *c);
+    if (!c) { fail(err, errlen, "llm: out of memory"); return NULL; }
+    c->m = m;
+    c->kn = m->kn;
+    c->p = p;
+    bool ok = true;
+
+    const size_t E = (size_t)hp->n_embd, KV = (size_t)hp->n_head_kv * (size_t)hp->head_dim;
+    const size_t B = (size_t)p.n_batch, F = (size_t)hp->n_ff, T = (size_t)p.n_ctx;
+    c->kv_type = p.kv_f16 ? GGML_F16 : GGML_F32;
+    c->kv_row_bytes = KV * (p.kv_f16 ? 2 : 4);
+    c->k_cache = calloc((size_t)hp->n_layer, sizeof *c->k_cache);
+    c->v_cache = calloc((size_t)hp->n_layer, sizeof *c->v_cache);
+    if (!c->k_cache || !c->v_cache) ok = false;
+    for (int l = 0; ok && l < hp->n_layer; l++) {
+        c->k_cache[l] = calloc(T, c->kv_row_bytes);
+        c->v_cache[l] = calloc(T, c->kv_row_bytes);
+        if (!c->k_cache[l] || !c->v_cache[l]) ok = false;
+    }
+
+    /* RoPE: theta(pos, i) = pos * freq_scale * base^(-2i/n_rot); the
+     * per-row cos/sin are filled by forward() from these frequencies. */
+    const int half = hp->n_rot / 2;
+    c->rope_freq = calloc((size_t)half + 1, sizeof *c->rope_freq);
+    if (!c->rope_freq) ok = false;
+    c->rope_cs = alloc_floats(B * (size_t)hp->n_rot, &ok);
+    for (int i = 0; ok && i < half; i++)
+        c->rope_freq[i] = hp->rope_freq_scale * pow((double)hp->rope_base, -2.0 * i / hp->n_rot);
+
+    c->x = alloc_floats(B * E, &ok);
+    c->xb = alloc_floats(B * E, &ok);
+    c->q = alloc_floats(B * E, &ok);
+    c->k = alloc_floats(B * KV, &ok);
+    c->v = alloc_floats(B * KV, &ok);
+    c->att = alloc_floats(B * E, &ok);
+    c->hb = alloc_floats(B * F, &ok);
+    c->hb2 = alloc_floats(B * F, &ok);
+    c->xq_row_bytes = (max_act_row_bytes(m) + 63) & ~(size_t)63;
+    c->xq = calloc(B, c->xq_row_bytes);
+    if (!c->xq) ok = false;
+    c->attn_scratch = alloc_floats((size_t)p.n_threads * T, &ok);
+    c->cap_logits = 1;
+    c->logits = alloc_floats((size_t)hp->n_vocab, &ok);
+    if (!ok) {
+        fail(err, errlen, "llm: out of memory for a context of %d positions", p.n_ctx);
+        llm_context_free(c);
+        return NULL;
+    }
+    c->pool = llm_pool_new(p.n_threads);
+    if (!c->pool) {
+        fail(err, errlen, "llm: cannot start %d threads", p.n_threads);
+        llm_context_free(c);
+        return NULL;
+    }
+    llm_sampler_params sp = llm_sampler_default_params();
+    if (!llm_set_sampler(c, &sp)) {
+        fail(err, errlen, "llm: out of memory");
+        llm_context_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void llm_context_free(llm_context *c) {
+    if (!c) return;
+    llm_pool_free(c->pool);
+    for (int l = 0; l < c->m->hp.n_layer; l++) {
+        if (c->k_cache) free(c->k_cache[l]);
+        if (c->v_cache) free(c->v_cache[l]);
+    }
+    free(c->k_cache);
+    free(c->v_cache);
+    free(c->rope_cs);
+    free(c->rope_freq);
+    free(c->x); free(c->xb); free(c->q); free(c->k); free(c->v);
+    free(c->att); free(c->hb); free(c->hb2); free(c->xq);
+    free(c->attn_scratch);
+    free(c->logits);
+    llm_sampler_free(c->sampler);
+    free(c);
+}
+
+const llm_model *llm_context_model(const llm_context *c) { return c->m; }
+int llm_context_n_ctx(const llm_context *c) { return c->p.n_ctx; }
+int llm_pos(const llm_context *c) { return c->pos; }
+
+void llm_kv_truncate(llm_context *c, int n_pos) {
+    if (n_pos < 0) n_pos = 0;
+    if (n_pos < c->pos) c->pos = n_pos;
+}
+
+static bool check_tokens(const llm_context *c, const int32_t *tokens, int n,
+                         char *err, size_t errlen) {
+    if (n < 1) return fail(err, errlen, "llm: nothing to evaluate");
+    if (n > c->p.n_ctx - c->pos)
+        return fail(err, errlen, "llm: context full: %d + %d tokens exceed n_ctx %d",
+                    c->pos, n, c->p.n_ctx);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= c->m->hp.n_vocab)
+            return fail(err, errlen, "llm: token %d at index %d is outside the vocabulary "
+                        "(%d tokens)", (int)tokens[i], i, c->m->hp.n_vocab);
+    return true;
+}
+
+bool llm_eval(llm_context *c, const int32_t *tokens, int n, bool all_logits,
+              char *err, size_t errlen) {
+    if (!check_tokens(c, tokens, n, err, errlen)) return false;
+    const size_t V = (size_t)c->m->hp.n_vocab;
+    int rows = all_logits ? n : 1;
+    if (rows > c->cap_logits) {
+        float *l = realloc(c->logits, (size_t)rows * V * sizeof *l);
+        if (!l) return fail(err, errlen, "llm: out of memory for %d rows of logits", rows);
+        c->logits = l;
+        c->cap_logits = rows;
+    }
+    float *all = c->logits;
+    for (int done = 0; done < n; ) {
+        int b = n - done < c->p.n_batch ? n - done : c->p.n_batch;
+        bool last = done + b == n;
+        /* forward() writes its rows at c->logits; point it at our slot. */
+        c->logits = all_logits ? all + (size_t)done * V : all;
+        if (all_logits || last) llm_forward(c, tokens + done, b, all_logits, true);
+        else llm_forward(c, tokens + done, b, false, false);
+        done += b;
+    }
+    c->logits = all;
+    c->n_logits = rows;
+    return true;
+}
+
+const float *llm_get_logits(const llm_context *c, int i) {
+    if (i < 0 || i >= c->n_logits) return NULL;
+    return c->logits + (size_t)i * (size_t)c->m->hp.n_vocab;
+}
+
+bool llm_set_sampler(llm_context *c, const llm_sampler_params *p) {
+    llm_sampler *s = llm_sampler_new(p, c->m->hp.n_vocab);
+    if (!s) return false;
+    llm_sampler_free(c->sampler);
+    c->sampler = s;
+    return true;
+}
+
+llm_sampler *llm_get_sampler(llm_context *c) { return c->sampler; }
+
+int32_t llm_sample(llm_context *c) {
+    return llm_sampler_sample(c->sampler, c->logits + (size_t)(c->n_logits - 1) *
+                                                          (size_t)c->m->hp.n_vocab);
+}
+
+bool llm_embed(llm_context *c, const int32_t *tokens, int n, float *out,
+               char *err, size_t errlen) {
+    llm_kv_truncate(c, 0);
+    if (!check_tokens(c, tokens, n, err, errlen)) return false;
+    const int E = c->m->hp.n_embd;
+    double *sum = calloc((size_t)E, sizeof *sum);
+    if (!sum) return fail(err, errlen, "llm: out of memory");
+    for (int done = 0; done < n; ) {
+        int b = n - done < c->p.n_batch ? n - done : c->p.n_batch;
+        llm_forward(c, tokens + done, b, false, false);
+        for (int r = 0; r < b; r++)
+            for (int i = 0; i < E; i++) sum[i] += c->xb[(size_t)r * (size_t)E + (size_t)i];
+        done += b;
+    }
+    double norm = 0;
+    for (int i = 0; i < E; i++) {
+        sum[i] /= n;
+        norm += sum[i] * sum[i];
+    }
+    norm = sqrt(norm);
+    for (int i = 0; i < E; i++) out[i] = (float)(norm > 0 ? sum[i] / norm : 0.0);
+    free(sum);
+    llm_kv_truncate(c, 0);
+    return true;
+}

@@ -1,0 +1,231 @@
+/* forward.c: the transformer forward pass of the llama family, top to
+ * bottom. One call runs a batch of n tokens at positions pos..pos+n-1:
+ *
+ *   x = token_embd[tokens]
+ *   for each layer:
+ *       h = rmsnorm(x) * attn_norm
+ *       q, k, v = h·Wq (+bq), h·Wk (+bk), h·Wv (+bv)        (one parallel job)
+ *       rope(q, k) at each row's position; append k, v to the KV cache
+ *       a = causal attention of q over the cache, GQA heads    (parallel over heads)
+ *       x += a·Wo
+ *       h = rmsnorm(x) * ffn_norm
+ *       x += (silu(h·Wgate) * h·Wup)·Wdown
+ *   xb = rmsnorm(x) * output_norm; logits = xb·Woutput
+ *
+ * Shapes come from the model's hyperparameters; the per-architecture
+ * differences (biases, RoPE pair layout) are data in the model. Matrix
+ * products split their output rows over the context's thread pool; every
+ * other step is cheap and runs on the calling thread.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "llm_internal.h"
+
+/* ---- matrix products on the pool ------------------------------------ */
+
+enum { MAX_MM = 3 };
+
+typedef struct {
+    const kn_ops *kn;
+    int n_w;
+    const llm_weight *w[MAX_MM];
+    float *y[MAX_MM];           /* y[k] row b at y[k] + b*w[k]->rows */
+    const void *xq;             /* nb activation rows, xq_stride bytes apart */
+    size_t xq_stride;
+    int nb;
+} mm_job;
+
+static void mm_worker(void *arg, int ith, int nth) {
+    const mm_job *j = arg;
+    for (int k = 0; k < j->n_w; k++) {
+        const llm_weight *w = j->w[k];
+        /* Row ranges in multiples of 16 keep SIMD kernels on full tiles. */
+        int chunk = ((w->rows + nth - 1) / nth + 15) & ~15;
+        int r0 = ith * chunk, r1 = r0 + chunk < w->rows ? r0 + chunk : w->rows;
+        if (r0 >= r1) continue;
+        const uint8_t *W = (const uint8_t *)w->data + (size_t)r0 * w->stride;
+        if (j->nb == 1)
+            j->kn->matvec(w->type, W, w->stride, j->xq, j->y[k] + r0, r1 - r0, w->cols);
+        else
+            j->kn->matmul(w->type, W, w->stride, j->xq, j->xq_stride, j->y[k] + r0,
+                          (size_t)w->rows, r1 - r0, w->cols, j->nb);
+    }
+}
+
+typedef struct {
+    const kn_ops *kn;
+    uint32_t act_type;
+    const float *x;
+    int n;
+    uint8_t *dst;
+    size_t dst_stride;
+    int nb;
+} quant_job;
+
+static void quant_worker(void *arg, int ith, int nth) {
+    const quant_job *j = arg;
+    for (int b = ith; b < j->nb; b += nth)
+        j->kn->quantize_act(j->act_type, j->x + (size_t)b * (size_t)j->n,
+                            j->dst + (size_t)b * j->dst_stride, j->n);
+}
+
+/* y[k] = X·w[k]ᵀ for nb rows of X (n_in floats each). Weights sharing an
+ * activation format share one conversion of X and one pool dispatch. */
+static void matmul(llm_context *c, const float *X, int nb, int n_w,
+                   const llm_weight *const *w, float *const *y) {
+    int k = 0;
+    while (k < n_w) {
+        const uint32_t act = kn_act_type(w[k]->type);
+        const int n_in = w[k]->cols;
+        mm_job job = {.kn = c->kn, .nb = nb};
+        if (act == GGML_F32) {
+            job.xq = X;
+            job.xq_stride = (size_t)n_in * sizeof(float);
+        } else {
+            quant_job q = {c->kn, act, X, n_in, c->xq, c->xq_row_bytes, nb};
+            if (nb == 1) quant_worker(&q, 0, 1);
+            else llm_pool_run(c->pool, quant_worker, &q);
+            job.xq = c->xq;
+            job.xq_stride = c->xq_row_bytes;
+        }
+        while (k < n_w && job.n_w < MAX_MM && kn_act_type(w[k]->type) == act) {
+            job.w[job.n_w] = w[k];
+            job.y[job.n_w] = y[k];
+            job.n_w++;
+            k++;
+        }
+        llm_pool_run(c->pool, mm_worker, &job);
+    }
+}
+
+/* ---- attention on the pool ------------------------------------------ */
+
+typedef struct {
+    llm_context *c;
+    int layer, nb;
+} attn_job;
+
+static void attn_worker(void *arg, int ith, int nth) {
+    const attn_job *j = arg;
+    llm_context *c = j->c;
+    const llm_hparams *hp = &c->m->hp;
+    const int hd = hp->head_dim, E = hp->n_embd, group = hp->n_head / hp->n_head_kv;
+    const size_t elt = c->kv_type == GGML_F16 ? 2 : 4;
+    const float scale = 1.0f / sqrtf((float)hd);
+    float *scratch = c->attn_scratch + (size_t)ith * (size_t)c->p.n_ctx;
+    for (int idx = ith; idx < j->nb * hp->n_head; idx += nth) {
+        const int b = idx / hp->n_head, h = idx % hp->n_head, kvh = h / group;
+        const size_t off = (size_t)kvh * (size_t)hd * elt;
+        c->kn->attention(c->att + (size_t)b * E + (size_t)h * hd,
+                         c->q + (size_t)b * E + (size_t)h * hd,
+                         c->k_cache[j->layer] + off, c->v_cache[j->layer] + off,
+                         c->kv_row_bytes, c->kv_type, c->pos + b + 1, hd, scale, scratch);
+    }
+}
+
+/* ---- small helpers --------------------------------------------------- */
+
+static void add_rows(const kn_ops *kn, float *x, const float *y, int nb, int n) {
+    for (int b = 0; b < nb; b++) kn->axpy(x + (size_t)b * n, 1.0f, y + (size_t)b * n, n);
+}
+
+static void add_bias(const kn_ops *kn, float *x, const float *bias, int nb, int n) {
+    if (bias) for (int b = 0; b < nb; b++) kn->axpy(x + (size_t)b * n, 1.0f, bias, n);
+}
+
+static void rmsnorm_rows(const kn_ops *kn, float *out, const float *x, const float *w,
+                         int nb, int n, float eps) {
+    for (int b = 0; b < nb; b++) kn->rmsnorm(out + (size_t)b * n, x + (size_t)b * n, w, n, eps);
+}
+
+static void store_kv(llm_context *c, uint8_t *cache, const float *src, int nb, int n) {
+    for (int b = 0; b < nb; b++) {
+        uint8_t *dst = cache + (size_t)(c->pos + b) * c->kv_row_bytes;
+        const float *s = src + (size_t)b * n;
+        if (c->kv_type == GGML_F32) {
+            memcpy(dst, s, (size_t)n * sizeof(float));
+        } else {
+            for (int i = 0; i < n; i++) {
+                uint16_t h = kn_f32_to_f16(s[i]);
+                memcpy(dst + 2 * (size_t)i, &h, 2);
+            }
+        }
+    }
+}
+
+/* ---- the pass ----------------------------------------------------------- */
+
+void llm_forward(llm_context *c, const int32_t *tokens, int nb, bool want_all,
+                 bool want_logits) {
+    const llm_model *m = c->m;
+    const llm_hparams *hp = &m->hp;
+    const kn_ops *kn = c->kn;
+    const int E = hp->n_embd, F = hp->n_ff, hd = hp->head_dim;
+    const int KV = hp->n_head_kv * hd, half = hp->n_rot / 2;
+
+    /* Token embeddings; rows may be quantized. */
+    for (int b = 0; b < nb; b++)
+        kn_dequantize_row(m->tok_embd.type,
+                          (const uint8_t *)m->tok_embd.data + (size_t)tokens[b] * m->tok_embd.stride,
+                          c->x + (size_t)b * E, E);
+
+    /* cos/sin for each row's position. */
+    for (int b = 0; b < nb; b++) {
+        const double pos = (double)(c->pos + b);
+        float *cs = c->rope_cs + (size_t)b * (size_t)hp->n_rot;
+        for (int i = 0; i < half; i++) {
+            cs[2 * i] = (float)cos(pos * c->rope_freq[i]);
+            cs[2 * i + 1] = (float)sin(pos * c->rope_freq[i]);
+        }
+    }
+
+    for (int l = 0; l < hp->n_layer; l++) {
+        const llm_layer *L = &m->layers[l];
+
+        /* Attention block. */
+        rmsnorm_rows(kn, c->xb, c->x, L->attn_norm, nb, E, hp->rms_eps);
+        const llm_weight *qkv_w[3] = {&L->wq, &L->wk, &L->wv};
+        float *qkv_y[3] = {c->q, c->k, c->v};
+        matmul(c, c->xb, nb, 3, qkv_w, qkv_y);
+        add_bias(kn, c->q, L->bq, nb, E);
+        add_bias(kn, c->k, L->bk, nb, KV);
+        add_bias(kn, c->v, L->bv, nb, KV);
+        for (int b = 0; b < nb; b++) {
+            const float *cs = c->rope_cs + (size_t)b * (size_t)hp->n_rot;
+            kn->rope(c->q + (size_t)b * E, hp->n_head, hd, hp->n_rot, cs, hp->rope_neox);
+            kn->rope(c->k + (size_t)b * KV, hp->n_head_kv, hd, hp->n_rot, cs, hp->rope_neox);
+        }
+        store_kv(c, c->k_cache[l], c->k, nb, KV);
+        store_kv(c, c->v_cache[l], c->v, nb, KV);
+        attn_job aj = {c, l, nb};
+        llm_pool_run(c->pool, attn_worker, &aj);
+        const llm_weight *wo[1] = {&L->wo};
+        float *o[1] = {c->xb};
+        matmul(c, c->att, nb, 1, wo, o);
+        add_rows(kn, c->x, c->xb, nb, E);
+
+        /* Feed-forward block (SwiGLU). */
+        rmsnorm_rows(kn, c->xb, c->x, L->ffn_norm, nb, E, hp->rms_eps);
+        const llm_weight *gu_w[2] = {&L->w_gate, &L->w_up};
+        float *gu_y[2] = {c->hb, c->hb2};
+        matmul(c, c->xb, nb, 2, gu_w, gu_y);
+        for (int b = 0; b < nb; b++)
+            kn->silu_mul(c->hb + (size_t)b * F, c->hb2 + (size_t)b * F, F);
+        const llm_weight *wd[1] = {&L->w_down};
+        float *d[1] = {c->xb};
+        matmul(c, c->hb, nb, 1, wd, d);
+        add_rows(kn, c->x, c->xb, nb, E);
+    }
+
+    /* Output: final norm of every row (embeddings use it), logits of the
+     * rows asked for. */
+    rmsnorm_rows(kn, c->xb, c->x, m->output_norm, nb, E, hp->rms_eps);
+    if (want_logits) {
+        const llm_weight *wout[1] = {&m->output};
+        float *lg[1] = {c->logits};
+        if (want_all) matmul(c, c->xb, nb, 1, wout, lg);
+        else matmul(c, c->xb + (size_t)(nb - 1) * E, 1, 1, wout, lg);
+    }
+    c->pos += nb;
+}

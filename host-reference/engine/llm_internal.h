@@ -1,0 +1,75 @@
+/* llm_internal.h: the structures shared by the engine's files (model.c
+ * builds an llm_model, context.c an llm_context, forward.c runs them).
+ * Not part of the engine's API. */
+#ifndef WASMLET_LLM_INTERNAL_H
+#define WASMLET_LLM_INTERNAL_H
+
+#include "kernels.h"
+#include "llm.h"
+#include "pool.h"
+
+/* A weight matrix as the file holds it: rows outputs of cols inputs,
+ * row r at data + r*stride bytes, in GGUF block layout. */
+typedef struct {
+    const void *data;
+    uint32_t type;
+    size_t stride;
+    int rows, cols;
+} llm_weight;
+
+typedef struct {
+    const float *attn_norm, *ffn_norm;       /* n_embd */
+    llm_weight wq, wk, wv, wo;
+    llm_weight w_gate, w_up, w_down;
+    const float *bq, *bk, *bv;               /* qwen2 biases, else NULL */
+} llm_layer;
+
+struct llm_model {
+    llm_hparams hp;
+    gguf_file *owned;          /* set when opened by path */
+    const gguf_file *gf;
+    const kn_ops *kn;
+    llm_weight tok_embd, output;
+    const float *output_norm;
+    llm_layer *layers;
+    float **converted;         /* F32 copies of half-precision 1-D tensors */
+    int n_converted;
+};
+
+struct llm_sampler;
+
+struct llm_context {
+    const llm_model *m;
+    const kn_ops *kn;
+    llm_context_params p;
+    int pos;                   /* tokens in the KV cache */
+    llm_pool *pool;
+
+    /* KV cache: per layer, n_ctx rows of n_head_kv*head_dim elements. */
+    uint32_t kv_type;          /* GGML_F32 or GGML_F16 */
+    size_t kv_row_bytes;
+    uint8_t **k_cache, **v_cache;
+
+    double *rope_freq;         /* n_rot/2 angular frequencies (scaled) */
+    float *rope_cs;            /* n_batch x (n_rot/2) (cos, sin) pairs */
+
+    /* Activations for up to n_batch tokens. */
+    float *x, *xb, *q, *k, *v, *att, *hb, *hb2;
+    void *xq;                  /* quantized activations */
+    size_t xq_row_bytes;       /* bytes per quantized row (largest case) */
+    float *attn_scratch;       /* n_threads x n_ctx */
+
+    float *logits;             /* n_logits x n_vocab */
+    int n_logits, cap_logits;
+
+    struct llm_sampler *sampler;
+};
+
+/* forward.c: run tokens[0..n) (n <= n_batch) at positions pos.. and write
+ * the logits of the last row (want_all: of every row) into c->logits.
+ * want_logits false skips the output matrix (embeddings); in every case
+ * c->xb holds the output-normed final hidden state of each row. */
+void llm_forward(llm_context *c, const int32_t *tokens, int n, bool want_all,
+                 bool want_logits);
+
+#endif

@@ -1,0 +1,339 @@
+/* model.c: build an llm_model from a GGUF file: read the hyperparameters
+ * from metadata, find every tensor the architecture needs and check its
+ * shape and type against them. Weights stay in the file image. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llm_internal.h"
+
+static bool fail(char *err, size_t errlen, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+static const char *type_name(uint32_t type) {
+    const gguf_type_info *ti = gguf_tensor_type_info(type);
+    return ti ? ti->name : "unknown";
+}
+
+/* ---- metadata ------------------------------------------------------- */
+
+/* Integer <arch>.<suffix> in [lo, hi]; def when absent and not required. */
+static bool meta_int(const gguf_file *f, const char *arch, const char *suffix,
+                     bool required, int def, int lo, int hi, int *out,
+                     char *err, size_t errlen) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    if (!gguf_find(f, key)) {
+        if (required) return fail(err, errlen, "llm: missing metadata key '%s'", key);
+        *out = def;
+        return true;
+    }
+    char e[200];
+    int64_t v;
+    if (!gguf_get_i64(f, key, &v, e, sizeof e)) return fail(err, errlen, "llm: %s", e);
+    if (v < lo || v > hi)
+        return fail(err, errlen, "llm: metadata '%s' = %lld is out of range [%d, %d]",
+                    key, (long long)v, lo, hi);
+    *out = (int)v;
+    return true;
+}
+
+static bool meta_float(const gguf_file *f, const char *arch, const char *suffix,
+                       bool required, float def, float *out, char *err, size_t errlen) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    if (!gguf_find(f, key)) {
+        if (required) return fail(err, errlen, "llm: missing metadata key '%s'", key);
+        *out = def;
+        return true;
+    }
+    char e[200];
+    if (!gguf_get_f32(f, key, out, e, sizeof e)) return fail(err, errlen, "llm: %s", e);
+    if (!isfinite(*out) || *out <= 0)
+        return fail(err, errlen, "llm: metadata '%s' = %g must be positive", key, (double)*out);
+    return true;
+}
+
+static bool read_hparams(const gguf_file *f, llm_hparams *hp, char *err, size_t errlen) {
+    gguf_str arch;
+    char e[200];
+    if (!gguf_get_str(f, "general.architecture", &arch, e, sizeof e))
+        return fail(err, errlen, "llm: %s", e);
+    if (gguf_str_eq(arch, "llama")) {
+        hp->rope_neox = false;   /* the converter permutes Q/K for (2i, 2i+1) pairs */
+    } else if (gguf_str_eq(arch, "qwen2")) {
+        hp->rope_neox = true;
+    } else {
+        int n = arch.len > 40 ? 40 : (int)arch.len;
+        return fail(err, errlen, "llm: unsupported architecture '%.*s' (general.architecture)",
+                    n, arch.ptr);
+    }
+    memcpy(hp->arch, arch.ptr, arch.len);
+    hp->arch[arch.len] = '\0';
+    const char *a = hp->arch;
+
+    const int big = 1 << 20;
+    if (!meta_int(f, a, "embedding_length", true, 0, 1, big, &hp->n_embd, err, errlen) ||
+        !meta_int(f, a, "block_count", true, 0, 1, 4096, &hp->n_layer, err, errlen) ||
+        !meta_int(f, a, "attention.head_count", true, 0, 1, 4096, &hp->n_head, err, errlen) ||
+        !meta_int(f, a, "attention.head_count_kv", false, hp->n_head, 1, 4096,
+                  &hp->n_head_kv, err, errlen) ||
+        !meta_int(f, a, "feed_forward_length", true, 0, 1, big, &hp->n_ff, err, errlen) ||
+        !meta_int(f, a, "context_length", true, 0, 1, big, &hp->n_ctx_train, err, errlen))
+        return false;
+    if (hp->n_embd % hp->n_head != 0)
+        return fail(err, errlen, "llm: %s.embedding_length %d is not a multiple of "
+                    "%s.attention.head_count %d", a, hp->n_embd, a, hp->n_head);
+    if (!meta_int(f, a, "attention.key_length", false, hp->n_embd / hp->n_head, 1, big,
+                  &hp->head_dim, err, errlen))
+        return false;
+    if (hp->head_dim * hp->n_head != hp->n_embd)
+        return fail(err, errlen, "llm: %s.attention.key_length %d times head_count %d "
+                    "differs from embedding_length %d", a, hp->head_dim, hp->n_head, hp->n_embd);
+    if (hp->n_head % hp->n_head_kv != 0)
+        return fail(err, errlen, "llm: %s.attention.head_count %d is not a multiple of "
+                    "head_count_kv %d", a, hp->n_head, hp->n_head_kv);
+    if (!meta_int(f, a, "rope.dimension_count", false, hp->head_dim, 2, big, &hp->n_rot,
+                  err, errlen))
+        return false;
+    if (hp->n_rot % 2 != 0 || hp->n_rot > hp->head_dim)
+        return fail(err, errlen, "llm: %s.rope.dimension_count %d must be even and at most "
+                    "the head size %d", a, hp->n_rot, hp->head_dim);
+    if (!meta_float(f, a, "attention.layer_norm_rms_epsilon", true, 0, &hp->rms_eps, err,
+                    errlen) ||
+        !meta_float(f, a, "rope.freq_base", false, 10000.0f, &hp->rope_base, err, errlen))
+        return false;
+
+    /* RoPE scaling: only linear (positions divided by the factor). */
+    float factor = 1.0f;
+    char key[128];
+    snprintf(key, sizeof key, "%s.rope.scaling.type", a);
+    bool linear = true;
+    if (gguf_find(f, key)) {
+        gguf_str t;
+        if (!gguf_get_str(f, key, &t, e, sizeof e)) return fail(err, errlen, "llm: %s", e);
+        if (gguf_str_eq(t, "none")) {
+            linear = false;
+        } else if (!gguf_str_eq(t, "linear")) {
+            int n = t.len > 40 ? 40 : (int)t.len;
+            return fail(err, errlen, "llm: unsupported RoPE scaling '%.*s' (%s)", n, t.ptr, key);
+        }
+    }
+    if (linear) {
+        if (!meta_float(f, a, "rope.scaling.factor", false, 1.0f, &factor, err, errlen) ||
+            (factor == 1.0f &&
+             !meta_float(f, a, "rope.scale_linear", false, 1.0f, &factor, err, errlen)))
+            return false;
+    }
+    hp->rope_freq_scale = 1.0f / factor;
+
+    uint32_t id;
+    hp->bos = gguf_get_u32(f, "tokenizer.ggml.bos_token_id", &id, e, sizeof e) ? (int32_t)id : -1;
+    hp->eos = gguf_get_u32(f, "tokenizer.ggml.eos_token_id", &id, e, sizeof e) ? (int32_t)id : -1;
+    return true;
+}
+
+/* ---- tensors -------------------------------------------------------- */
+
+static const gguf_tensor *find(const llm_model *m, const char *name, bool optional,
+                               char *err, size_t errlen) {
+    const gguf_tensor *t = gguf_find_tensor(m->gf, name);
+    if (!t && !optional) fail(err, errlen, "llm: missing tensor '%s'", name);
+    return t;
+}
+
+static bool check_shape(const gguf_tensor *t, const char *name, int n_dims,
+                        int64_t ne0, int64_t ne1, char *err, size_t errlen) {
+    bool ok = t->ne[0] == (uint64_t)ne0 && (n_dims == 1 ? 1 : t->ne[1] == (uint64_t)ne1);
+    for (uint32_t d = (uint32_t)n_dims; d < t->n_dims; d++) ok = ok && t->ne[d] == 1;
+    if (ok) return true;
+    char got[96];
+    int k = snprintf(got, sizeof got, "[%llu", (unsigned long long)t->ne[0]);
+    for (uint32_t d = 1; d < t->n_dims && d < GGUF_MAX_DIMS; d++)
+        k += snprintf(got + k, sizeof got - (size_t)k, ", %llu", (unsigned long long)t->ne[d]);
+    snprintf(got + k, sizeof got - (size_t)k, "]");
+    if (n_dims == 1)
+        return fail(err, errlen, "llm: tensor '%s' has shape %s, expected [%lld]",
+                    name, got, (long long)ne0);
+    return fail(err, errlen, "llm: tensor '%s' has shape %s, expected [%lld, %lld]",
+                name, got, (long long)ne0, (long long)ne1);
+}
+
+/* A matrix of rows x cols (GGUF shape [cols, rows]). */
+static bool bind_matrix(llm_model *m, const char *name, int cols, int rows, bool optional,
+                        llm_weight *w, char *err, size_t errlen) {
+    memset(w, 0, sizeof *w);
+    const gguf_tensor *t = find(m, name, optional, err, errlen);
+    if (!t) return optional;
+    if (!check_shape(t, name, 2, cols, rows, err, errlen)) return false;
+    if (!kn_type_supported(t->type))
+        return fail(err, errlen, "llm: tensor '%s' has unsupported type %s (%u)",
+                    name, type_name(t->type), t->type);
+    const gguf_type_info *ti = gguf_tensor_type_info(t->type);
+    if (!ti || cols % (int)ti->block_elems != 0)
+        return fail(err, errlen, "llm: tensor '%s': row of %d is not a multiple of the %s "
+                    "block size", name, cols, type_name(t->type));
+    if ((uintptr_t)t->data % 4 != 0)
+        return fail(err, errlen, "llm: tensor '%s' data at offset %llu is not 4-byte aligned",
+                    name, (unsigned long long)t->offset);
+    w->data = t->data;
+    w->type = t->type;
+    w->stride = kn_row_bytes(t->type, cols);
+    w->rows = rows;
+    w->cols = cols;
+    if ((uint64_t)w->stride * (uint64_t)rows != t->n_bytes)
+        return fail(err, errlen, "llm: tensor '%s' holds %llu bytes, expected %llu", name,
+                    (unsigned long long)t->n_bytes,
+                    (unsigned long long)w->stride * (unsigned long long)rows);
+    return true;
+}
+
+/* A vector of n floats; half types (and unaligned F32) become F32 copies. */
+static bool bind_vector(llm_model *m, const char *name, int n, bool optional,
+                        const float **out, char *err, size_t errlen) {
+    *out = NULL;
+    const gguf_tensor *t = find(m, name, optional, err, errlen);
+    if (!t) return optional;
+    if (!check_shape(t, name, 1, n, 1, err, errlen)) return false;
+    if (t->type != GGML_F32 && t->type != GGML_F16 && t->type != GGML_BF16)
+        return fail(err, errlen, "llm: tensor '%s' has unsupported type %s (%u) for a "
+                    "vector (F32, F16 or BF16)", name, type_name(t->type), t->type);
+    if (t->type == GGML_F32 && (uintptr_t)t->data % 4 == 0) {
+        *out = t->data;
+        return true;
+    }
+    float *copy = malloc((size_t)n * sizeof *copy);
+    float **list = realloc(m->converted, (size_t)(m->n_converted + 1) * sizeof *list);
+    if (!copy || !list) {
+        free(copy);
+        if (list) m->converted = list;
+        return fail(err, errlen, "llm: out of memory converting '%s'", name);
+    }
+    m->converted = list;
+    m->converted[m->n_converted++] = copy;
+    const uint8_t *src = t->data;
+    for (int i = 0; i < n; i++) {
+        if (t->type == GGML_F32) {
+            memcpy(&copy[i], src + 4 * (size_t)i, 4);
+        } else {
+            uint16_t h;
+            memcpy(&h, src + 2 * (size_t)i, 2);
+            copy[i] = t->type == GGML_F16 ? kn_f16_to_f32(h) : kn_bf16_to_f32(h);
+        }
+    }
+    *out = copy;
+    return true;
+}
+
+static bool bind_tensors(llm_model *m, char *err, size_t errlen) {
+    const llm_hparams *hp = &m->hp;
+    const int E = hp->n_embd, KV = hp->n_head_kv * hp->head_dim, F = hp->n_ff;
+    const gguf_tensor *te = find(m, "token_embd.weight", false, err, errlen);
+    if (!te) return false;
+    if (te->n_dims < 2 || te->ne[1] == 0 || te->ne[1] > (1u << 24))
+        return fail(err, errlen, "llm: tensor 'token_embd.weight' must be [%d, n_vocab]", E);
+    m->hp.n_vocab = (int)te->ne[1];
+    const int V = hp->n_vocab;
+    if (!bind_matrix(m, "token_embd.weight", E, V, false, &m->tok_embd, err, errlen) ||
+        !bind_vector(m, "output_norm.weight", E, false, &m->output_norm, err, errlen) ||
+        !bind_matrix(m, "output.weight", E, V, true, &m->output, err, errlen))
+        return false;
+    m->hp.tied_output = m->output.data == NULL;
+    if (m->hp.tied_output) m->output = m->tok_embd;
+
+    m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
+    if (!m->layers) return fail(err, errlen, "llm: out of memory");
+    const bool biases = strcmp(hp->arch, "qwen2") == 0;
+    for (int l = 0; l < hp->n_layer; l++) {
+        llm_layer *L = &m->layers[l];
+        char n[10][64];
+        static const char *const suffix[10] = {
+            "attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+            "attn_output.weight", "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight",
+            "ffn_down.weight", "",
+        };
+        for (int i = 0; i < 9; i++) snprintf(n[i], sizeof n[i], "blk.%d.%s", l, suffix[i]);
+        if (!bind_vector(m, n[0], E, false, &L->attn_norm, err, errlen) ||
+            !bind_matrix(m, n[1], E, E, false, &L->wq, err, errlen) ||
+            !bind_matrix(m, n[2], E, KV, false, &L->wk, err, errlen) ||
+            !bind_matrix(m, n[3], E, KV, false, &L->wv, err, errlen) ||
+            !bind_matrix(m, n[4], E, E, false, &L->wo, err, errlen) ||
+            !bind_vector(m, n[5], E, false, &L->ffn_norm, err, errlen) ||
+            !bind_matrix(m, n[6], E, F, false, &L->w_gate, err, errlen) ||
+            !bind_matrix(m, n[7], E, F, false, &L->w_up, err, errlen) ||
+            !bind_matrix(m, n[8], F, E, false, &L->w_down, err, errlen))
+            return false;
+        if (biases) {
+            char b[3][64];
+            snprintf(b[0], sizeof b[0], "blk.%d.attn_q.bias", l);
+            snprintf(b[1], sizeof b[1], "blk.%d.attn_k.bias", l);
+            snprintf(b[2], sizeof b[2], "blk.%d.attn_v.bias", l);
+            if (!bind_vector(m, b[0], E, false, &L->bq, err, errlen) ||
+                !bind_vector(m, b[1], KV, false, &L->bk, err, errlen) ||
+                !bind_vector(m, b[2], KV, false, &L->bv, err, errlen))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* ---- API ------------------------------------------------------------ */
+
+llm_model *llm_model_load(const gguf_file *f, char *err, size_t errlen) {
+    llm_model *m = calloc(1, sizeof *m);
+    if (!m) { fail(err, errlen, "llm: out of memory"); return NULL; }
+    m->gf = f;
+    m->kn = kn_get();
+    if (!m->kn) {
+        fail(err, errlen, "llm: no usable compute kernels (see WASMLET_KERNELS)");
+        llm_model_free(m);
+        return NULL;
+    }
+    if (!read_hparams(f, &m->hp, err, errlen) || !bind_tensors(m, err, errlen)) {
+        llm_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+llm_model *llm_model_open(const char *path, char *err, size_t errlen) {
+    gguf_file *f = gguf_open_file(path, err, errlen);
+    if (!f) return NULL;
+    llm_model *m = llm_model_load(f, err, errlen);
+    if (!m) { gguf_close(f); return NULL; }
+    m->owned = f;
+    return m;
+}
+
+void llm_model_free(llm_model *m) {
+    if (!m) return;
+    for (int i = 0; i < m->n_converted; i++) free(m->converted[i]);
+    free(m->converted);
+    free(m->layers);
+    if (m->owned) gguf_close(m->owned);
+    free(m);
+}
+
+const llm_hparams *llm_model_hparams(const llm_model *m) { return &m->hp; }
+const gguf_file *llm_model_gguf(const llm_model *m) { return m->gf; }
+
+static uint64_t wbytes(const llm_weight *w) { return (uint64_t)w->stride * (uint64_t)w->rows; }
+
+uint64_t llm_model_weight_bytes(const llm_model *m) {
+    uint64_t total = wbytes(&m->output);
+    for (int l = 0; l < m->hp.n_layer; l++) {
+        const llm_layer *L = &m->layers[l];
+        total += wbytes(&L->wq) + wbytes(&L->wk) + wbytes(&L->wv) + wbytes(&L->wo) +
+                 wbytes(&L->w_gate) + wbytes(&L->w_up) + wbytes(&L->w_down);
+    }
+    return total;
+}
