@@ -1,0 +1,111 @@
+/* kn_internal.h: block layouts and the scalar entry points shared by the
+ * per-ISA tables (not part of the public contract in kernels.h).
+ *
+ * The block structs are the GGUF/ggml on-disk layouts, byte for byte
+ * (static asserts below pin the sizes). Halves are stored as raw uint16_t.
+ * All block sizes are even, so a 2-aligned row start keeps every uint16_t
+ * field aligned; Q8_K (an in-memory activation format only) is 4-aligned.
+ *
+ * Value of element i within a block (q = stored quant):
+ *   Q4_0  d*(q-8)       q = nibble: i<16 low nibble of qs[i], else high of qs[i-16]
+ *   Q4_1  d*q + m       same nibble order
+ *   Q5_0  d*(q-16)      q = nibble | bit i of qh (little-endian u32) << 4
+ *   Q5_1  d*q + m       same
+ *   Q8_0  d*q           q = qs[i] (int8)
+ *   K-quants: see docs/kernels.md and the dequantizers in scalar/quant.c.
+ */
+#ifndef WASMLET_KN_INTERNAL_H
+#define WASMLET_KN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "kernels.h"
+
+#define QK 32     /* elements per block of the 32-element types */
+#define QK_K 256  /* elements per K-quant super-block */
+
+typedef struct { uint16_t d; uint8_t qs[QK / 2]; } blk_q4_0;
+typedef struct { uint16_t d, m; uint8_t qs[QK / 2]; } blk_q4_1;
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[QK / 2]; } blk_q5_0;
+typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[QK / 2]; } blk_q5_1;
+typedef struct { uint16_t d; int8_t qs[QK]; } blk_q8_0;
+/* Activation for Q4_1/Q5_1: s = d * sum(qs), both f16 (carries the min term). */
+typedef struct { uint16_t d, s; int8_t qs[QK]; } blk_q8_1;
+
+/* Q4_K: 8 sub-blocks of 32, each with a 6-bit scale and 6-bit min packed in
+ * scales[12]; x = d*sc*q - dmin*m. qs holds 4 chunks of 64 elements: byte l
+ * of chunk c has element 64c+l in its low nibble, 64c+32+l in its high one. */
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[QK_K / 2]; } blk_q4_K;
+/* Q5_K: as Q4_K plus a fifth bit: element 64c+l uses bit 2c of qh[l],
+ * element 64c+32+l uses bit 2c+1. */
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[QK_K / 8]; uint8_t qs[QK_K / 2]; } blk_q5_K;
+/* Q6_K: 16 sub-blocks of 16 with int8 scales; x = d*sc*(q-32), q 6 bits:
+ * per half h (128 elements), ql[64h..], qh[32h..], for l < 32:
+ *   e = l:     ql[l] low nibble,     qh[l] bits 0-1
+ *   e = l+32:  ql[l+32] low nibble,  qh[l] bits 2-3
+ *   e = l+64:  ql[l] high nibble,    qh[l] bits 4-5
+ *   e = l+96:  ql[l+32] high nibble, qh[l] bits 6-7
+ * and the scale of element e (0..127 within the half) is scales[8h + e/16]. */
+typedef struct { uint8_t ql[QK_K / 2]; uint8_t qh[QK_K / 4]; int8_t scales[QK_K / 16]; uint16_t d; } blk_q6_K;
+/* Activation for K-quants: f32 d, bsums[j] = sum of qs[16j..16j+15]. */
+typedef struct { float d; int8_t qs[QK_K]; int16_t bsums[QK_K / 16]; } blk_q8_K;
+
+_Static_assert(sizeof(blk_q4_0) == 18, "q4_0");
+_Static_assert(sizeof(blk_q4_1) == 20, "q4_1");
+_Static_assert(sizeof(blk_q5_0) == 22, "q5_0");
+_Static_assert(sizeof(blk_q5_1) == 24, "q5_1");
+_Static_assert(sizeof(blk_q8_0) == 34, "q8_0");
+_Static_assert(sizeof(blk_q8_1) == 36, "q8_1");
+_Static_assert(sizeof(blk_q4_K) == 144, "q4_K");
+_Static_assert(sizeof(blk_q5_K) == 176, "q5_K");
+_Static_assert(sizeof(blk_q6_K) == 210, "q6_K");
+_Static_assert(sizeof(blk_q8_K) == 292, "q8_K");
+
+/* Block geometry of a type: elements and bytes per block; 0 if unknown. */
+int kn_block_info(uint32_t type, uint32_t *elems, uint32_t *bytes);
+
+/* Q4_K/Q5_K: the 6-bit scale and min of sub-block j (0..7). */
+static inline void kn_k4_scale_min(const uint8_t *s, int j, int *sc, int *m) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
+        *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+/* Scalar ops; SIMD tables point at these for what they do not accelerate. */
+void kn_ref_quantize_act(uint32_t act_type, const float *x, void *dst, int n);
+void kn_ref_matvec(uint32_t wtype, const void *W, size_t stride,
+                   const void *xq, float *y, int nrows, int ncols);
+void kn_ref_matmul(uint32_t wtype, const void *W, size_t stride,
+                   const void *xq, size_t xq_stride,
+                   float *Y, size_t y_stride, int nrows, int ncols, int nb);
+void kn_ref_rmsnorm(float *out, const float *x, const float *w, int n, float eps);
+void kn_ref_softmax(float *x, int n);
+void kn_ref_silu_mul(float *gate, const float *up, int n);
+void kn_ref_rope(float *x, int n_heads, int head_dim, int n_rot, const float *cs, int neox);
+void kn_ref_attention(float *out, const float *q, const void *k, const void *v,
+                      size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
+                      float scale, float *scratch);
+float kn_ref_dot_f32(const float *a, const float *b, int n);
+void kn_ref_axpy(float *y, float a, const float *x, int n);
+
+/* One weight row against one quantized activation row (scalar). */
+float kn_ref_vec_dot(uint32_t wtype, const void *w, const void *xq, int n);
+
+/* matmul in terms of a row-dot function: walks rows in tiles so a tile of
+ * weights stays in cache while every activation row passes over it. */
+typedef float (*kn_vec_dot_fn)(uint32_t wtype, const void *w, const void *xq, int n);
+void kn_matmul_tiled(kn_vec_dot_fn dot, uint32_t wtype, const void *W, size_t stride,
+                     const void *xq, size_t xq_stride,
+                     float *Y, size_t y_stride, int nrows, int ncols, int nb);
+
+/* Per-ISA tables (each file defines one; NULL-safe when not compiled in). */
+extern const kn_ops kn_ops_scalar;
+extern const kn_ops kn_ops_avx2;
+extern const kn_ops kn_ops_avx512;
+extern const kn_ops kn_ops_neon;
+
+#endif

@@ -1,0 +1,94 @@
+/* kn_types.c: type geometry and half-precision conversions.
+ *
+ * The block table is private to kernels/ on purpose: the kernels must not
+ * depend on the GGUF reader being linked, only on its type ids. */
+#include <math.h>
+#include <string.h>
+#include "kn_internal.h"
+
+int kn_block_info(uint32_t type, uint32_t *elems, uint32_t *bytes) {
+    uint32_t e, b;
+    switch (type) {
+    case GGML_F32:  e = 1;    b = 4;   break;
+    case GGML_F16:  e = 1;    b = 2;   break;
+    case GGML_BF16: e = 1;    b = 2;   break;
+    case GGML_Q4_0: e = QK;   b = sizeof(blk_q4_0); break;
+    case GGML_Q4_1: e = QK;   b = sizeof(blk_q4_1); break;
+    case GGML_Q5_0: e = QK;   b = sizeof(blk_q5_0); break;
+    case GGML_Q5_1: e = QK;   b = sizeof(blk_q5_1); break;
+    case GGML_Q8_0: e = QK;   b = sizeof(blk_q8_0); break;
+    case GGML_Q8_1: e = QK;   b = sizeof(blk_q8_1); break;
+    case GGML_Q4_K: e = QK_K; b = sizeof(blk_q4_K); break;
+    case GGML_Q5_K: e = QK_K; b = sizeof(blk_q5_K); break;
+    case GGML_Q6_K: e = QK_K; b = sizeof(blk_q6_K); break;
+    case GGML_Q8_K: e = QK_K; b = sizeof(blk_q8_K); break;
+    default: return 0;
+    }
+    if (elems) *elems = e;
+    if (bytes) *bytes = b;
+    return 1;
+}
+
+size_t kn_row_bytes(uint32_t type, int64_t n) {
+    uint32_t e, b;
+    if (!kn_block_info(type, &e, &b) || n < 0) return 0;
+    return (size_t)(n / e) * b;
+}
+
+uint32_t kn_act_type(uint32_t wtype) {
+    switch (wtype) {
+    case GGML_F32: case GGML_F16: case GGML_BF16: return GGML_F32;
+    case GGML_Q4_0: case GGML_Q5_0: case GGML_Q8_0: return GGML_Q8_0;
+    case GGML_Q4_1: case GGML_Q5_1: return GGML_Q8_1;
+    case GGML_Q4_K: case GGML_Q5_K: case GGML_Q6_K: return GGML_Q8_K;
+    default: return 0;
+    }
+}
+
+/* F32 is type id 0, so "supported" cannot be kn_act_type() != 0. */
+int kn_type_supported(uint32_t wtype) {
+    return wtype == GGML_F32 || kn_act_type(wtype) != 0;
+}
+
+static uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+
+float kn_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+    if (exp == 0) {
+        /* zero or subnormal: mant * 2^-24 is exact in f32 */
+        float v = (float)mant * 0x1p-24f;
+        return u2f(sign | f2u(v));
+    }
+    if (exp == 31) return u2f(sign | 0x7f800000u | (mant << 13));
+    return u2f(sign | ((exp + 112) << 23) | (mant << 13));
+}
+
+/* Round to nearest even, like F16C's VCVTPS2PH with RNE, so SIMD
+ * conversions agree bit for bit. */
+uint16_t kn_f32_to_f16(float f) {
+    uint32_t x = f2u(f);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    x &= 0x7fffffffu;
+    if (x > 0x7f800000u) return (uint16_t)(sign | 0x7e00 | ((x >> 13) & 0x3ff));
+    if (x >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);  /* >= 65520: inf */
+    if (x < 0x38800000u) {
+        /* Below 2^-14: the sum lands in 0.5's binade whose ulp is 2^-24, the
+         * half subnormal step, so the FPU does the RNE rounding for us. */
+        float t = u2f(x) + 0.5f;
+        return (uint16_t)(sign | (f2u(t) - f2u(0.5f)));
+    }
+    uint32_t odd = (x >> 13) & 1;
+    x += ((uint32_t)(15 - 127) << 23) + 0xfff + odd;
+    return (uint16_t)(sign | (x >> 13));
+}
+
+float kn_bf16_to_f32(uint16_t h) { return u2f((uint32_t)h << 16); }
+
+uint16_t kn_f32_to_bf16(float f) {
+    uint32_t x = f2u(f);
+    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);  /* quiet NaN */
+    x += 0x7fff + ((x >> 16) & 1);
+    return (uint16_t)(x >> 16);
+}
