@@ -254,8 +254,8 @@ static bool skip_value(rd *r, uint32_t t, int depth) {
         return rd_str(r, &s, "string");
     }
     if (t == GGUF_T_ARRAY) {
-        uint32_t et;
-        uint64_t n;
+        uint32_t et = 0;
+        uint64_t n = 0;
         return rd_array_head(r, &et, &n, depth) && skip_array_body(r, et, n, depth + 1, NULL);
     }
     size_t sz = gguf_vtype_size(t);
@@ -344,8 +344,8 @@ static bool parse_kvs(rd *r, gguf_file *f) {
             kv->data = (const uint8_t *)s.ptr;
             kv->arr_len = s.len;
         } else if (t == GGUF_T_ARRAY) {
-            uint32_t et;
-            uint64_t n;
+            uint32_t et = 0;
+            uint64_t n = 0;
             if (!rd_array_head(r, &et, &n, 0)) return false;
             kv->arr_type = (gguf_vtype)et;
             kv->arr_len = n;
@@ -493,12 +493,12 @@ gguf_file *gguf_open_buffer(const void *buf, size_t len, char *err, size_t errle
     if (magic != GGUF_MAGIC) { fail(&r, 0, "bad magic (not a GGUF file)"); return NULL; }
     uint32_t ver;
     if (!rd_u32(&r, &ver, "version")) return NULL;
-    if (ver == 0 || (ver & 0xffff) == 0) {
+    if (ver != 0 && (ver & 0xffff) == 0) {
         /* A big-endian file stores version 3 as 0x03000000. */
         fail(&r, 4, "big-endian GGUF (version field 0x%08" PRIx32 ") is not supported", ver);
         return NULL;
     }
-    if (ver > 3) { fail(&r, 4, "unsupported version %" PRIu32 " (1 to 3 are read)", ver); return NULL; }
+    if (ver == 0 || ver > 3) { fail(&r, 4, "unsupported version %" PRIu32 " (1 to 3 are read)", ver); return NULL; }
     r.ver = ver;
 
     gguf_file *f = calloc(1, sizeof *f);

@@ -163,32 +163,39 @@ static bool begin_kv(gguf_writer *w, const char *key, gguf_vtype t) {
     return true;
 }
 
-static void put_scalar(gguf_writer *w, gguf_vtype t, const void *v) {
-    size_t sz = gguf_vtype_size(t);   /* host order in, little-endian out */
-    if (sz == 1) put(w, v, 1);
-    else if (sz == 2) { uint16_t h; memcpy(&h, v, 2); uint8_t b[2] = {(uint8_t)h, (uint8_t)(h >> 8)}; put(w, b, 2); }
-    else if (sz == 4) { uint32_t h; memcpy(&h, v, 4); put32(w, h); }
-    else { uint64_t h; memcpy(&h, v, 8); put64(w, h); }
+/* A value of sz bytes given as its bits, written little-endian. */
+static void put_le(gguf_writer *w, uint64_t bits, size_t sz) {
+    uint8_t b[8];
+    for (size_t i = 0; i < sz; i++) b[i] = (uint8_t)(bits >> (8 * i));
+    put(w, b, sz);
 }
 
-static void scalar(gguf_writer *w, const char *key, gguf_vtype t, const void *v) {
-    if (begin_kv(w, key, t)) put_scalar(w, t, v);
+/* The bits of a host-order element of sz bytes at p. */
+static uint64_t load_host(const void *p, size_t sz) {
+    uint8_t b8; uint16_t b16; uint32_t b32; uint64_t b64;
+    switch (sz) {
+    case 1: memcpy(&b8, p, 1); return b8;
+    case 2: memcpy(&b16, p, 2); return b16;
+    case 4: memcpy(&b32, p, 4); return b32;
+    default: memcpy(&b64, p, 8); return b64;
+    }
 }
 
-void gguf_w_u8(gguf_writer *w, const char *k, uint8_t v) { scalar(w, k, GGUF_T_UINT8, &v); }
-void gguf_w_i8(gguf_writer *w, const char *k, int8_t v) { scalar(w, k, GGUF_T_INT8, &v); }
-void gguf_w_u16(gguf_writer *w, const char *k, uint16_t v) { scalar(w, k, GGUF_T_UINT16, &v); }
-void gguf_w_i16(gguf_writer *w, const char *k, int16_t v) { scalar(w, k, GGUF_T_INT16, &v); }
-void gguf_w_u32(gguf_writer *w, const char *k, uint32_t v) { scalar(w, k, GGUF_T_UINT32, &v); }
-void gguf_w_i32(gguf_writer *w, const char *k, int32_t v) { scalar(w, k, GGUF_T_INT32, &v); }
-void gguf_w_u64(gguf_writer *w, const char *k, uint64_t v) { scalar(w, k, GGUF_T_UINT64, &v); }
-void gguf_w_i64(gguf_writer *w, const char *k, int64_t v) { scalar(w, k, GGUF_T_INT64, &v); }
-void gguf_w_f32(gguf_writer *w, const char *k, float v) { scalar(w, k, GGUF_T_FLOAT32, &v); }
-void gguf_w_f64(gguf_writer *w, const char *k, double v) { scalar(w, k, GGUF_T_FLOAT64, &v); }
-void gguf_w_bool(gguf_writer *w, const char *k, bool v) {
-    uint8_t b = v ? 1 : 0;
-    scalar(w, k, GGUF_T_BOOL, &b);
+static void scalar(gguf_writer *w, const char *key, gguf_vtype t, uint64_t bits) {
+    if (begin_kv(w, key, t)) put_le(w, bits, gguf_vtype_size(t));
 }
+
+void gguf_w_u8(gguf_writer *w, const char *k, uint8_t v) { scalar(w, k, GGUF_T_UINT8, v); }
+void gguf_w_i8(gguf_writer *w, const char *k, int8_t v) { scalar(w, k, GGUF_T_INT8, (uint8_t)v); }
+void gguf_w_u16(gguf_writer *w, const char *k, uint16_t v) { scalar(w, k, GGUF_T_UINT16, v); }
+void gguf_w_i16(gguf_writer *w, const char *k, int16_t v) { scalar(w, k, GGUF_T_INT16, (uint16_t)v); }
+void gguf_w_u32(gguf_writer *w, const char *k, uint32_t v) { scalar(w, k, GGUF_T_UINT32, v); }
+void gguf_w_i32(gguf_writer *w, const char *k, int32_t v) { scalar(w, k, GGUF_T_INT32, (uint32_t)v); }
+void gguf_w_u64(gguf_writer *w, const char *k, uint64_t v) { scalar(w, k, GGUF_T_UINT64, v); }
+void gguf_w_i64(gguf_writer *w, const char *k, int64_t v) { scalar(w, k, GGUF_T_INT64, (uint64_t)v); }
+void gguf_w_f32(gguf_writer *w, const char *k, float v) { scalar(w, k, GGUF_T_FLOAT32, load_host(&v, 4)); }
+void gguf_w_f64(gguf_writer *w, const char *k, double v) { scalar(w, k, GGUF_T_FLOAT64, load_host(&v, 8)); }
+void gguf_w_bool(gguf_writer *w, const char *k, bool v) { scalar(w, k, GGUF_T_BOOL, v ? 1 : 0); }
 
 void gguf_w_str_n(gguf_writer *w, const char *key, const char *v, size_t n) {
     if (begin_kv(w, key, GGUF_T_STRING)) put_str(w, v, n);
@@ -210,7 +217,7 @@ static void put_array(gguf_writer *w, gguf_vtype elem, const void *data, uint64_
     } else {
         size_t sz = gguf_vtype_size(elem);
         const uint8_t *p = data;
-        for (uint64_t i = 0; i < n && !w->err[0]; i++) put_scalar(w, elem, p + i * sz);
+        for (uint64_t i = 0; i < n && !w->err[0]; i++) put_le(w, load_host(p + i * sz, sz), sz);
     }
 }
 
