@@ -1,0 +1,381 @@
+/* x86_avx2.c: the AVX2+FMA+F16C table (compiled with those flags only).
+ *
+ * Integer formats: each block's dot product is exact in int32 lanes
+ * (maddubs + madd, no saturation for our activations, |x| <= 127), then
+ * scaled and accumulated in float lanes; only the float summation order
+ * differs from the scalar reference. */
+#include "x86_simd.h"
+
+/* ---- weight rows x activation rows ---- */
+
+static float vd_f32(const float *w, const float *x, int n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+    float s = hsum256(_mm256_add_ps(a0, a1));
+    for (; i < n; i++) s += w[i] * x[i];
+    return s;
+}
+
+static float vd_f16(const uint16_t *w, const float *x, int n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + i)));
+        __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + i + 8)));
+        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i + 8), a1);
+    }
+    for (; i + 8 <= n; i += 8)
+        a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + i))),
+                             _mm256_loadu_ps(x + i), a0);
+    float s = hsum256(_mm256_add_ps(a0, a1));
+    for (; i < n; i++) s += h2f(w[i]) * x[i];
+    return s;
+}
+
+static inline __m256 bf16x8(const uint16_t *w) {
+    __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)w));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+static float vd_bf16(const uint16_t *w, const float *x, int n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(bf16x8(w + i), _mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_fmadd_ps(bf16x8(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(bf16x8(w + i), _mm256_loadu_ps(x + i), a0);
+    float s = hsum256(_mm256_add_ps(a0, a1));
+    for (; i < n; i++) s += kn_bf16_to_f32(w[i]) * x[i];
+    return s;
+}
+
+static float vd_q4_0(const blk_q4_0 *w, const blk_q8_0 *x, int nb) {
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i off = _mm256_set1_epi8(8);
+    for (int i = 0; i < nb; i++) {
+        __m256i q = _mm256_sub_epi8(nibbles32(w[i].qs), off);
+        __m256i y = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        __m256 p = _mm256_cvtepi32_ps(dot_i8_avx2(q, y));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * h2f(x[i].d)), p, acc);
+    }
+    return hsum256(acc);
+}
+
+static float vd_q8_0(const blk_q8_0 *w, const blk_q8_0 *x, int nb) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < nb; i++) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)w[i].qs);
+        __m256i y = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        __m256 p = _mm256_cvtepi32_ps(dot_i8_avx2(q, y));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * h2f(x[i].d)), p, acc);
+    }
+    return hsum256(acc);
+}
+
+static float vd_q5_0(const blk_q5_0 *w, const blk_q8_0 *x, int nb) {
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i off = _mm256_set1_epi8(16);
+    for (int i = 0; i < nb; i++) {
+        __m256i q = _mm256_or_si256(nibbles32(w[i].qs), bit4_from_qh(w[i].qh));
+        q = _mm256_sub_epi8(q, off);
+        __m256i y = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        __m256 p = _mm256_cvtepi32_ps(dot_i8_avx2(q, y));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * h2f(x[i].d)), p, acc);
+    }
+    return hsum256(acc);
+}
+
+static float vd_q4_1(const blk_q4_1 *w, const blk_q8_1 *x, int nb) {
+    __m256 acc = _mm256_setzero_ps();
+    float ms = 0.0f;
+    for (int i = 0; i < nb; i++) {
+        __m256i y = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        __m256 p = _mm256_cvtepi32_ps(dot_u8i8_avx2(nibbles32(w[i].qs), y));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * h2f(x[i].d)), p, acc);
+        ms += h2f(w[i].m) * h2f(x[i].s);
+    }
+    return hsum256(acc) + ms;
+}
+
+static float vd_q5_1(const blk_q5_1 *w, const blk_q8_1 *x, int nb) {
+    __m256 acc = _mm256_setzero_ps();
+    float ms = 0.0f;
+    for (int i = 0; i < nb; i++) {
+        __m256i q = _mm256_or_si256(nibbles32(w[i].qs), bit4_from_qh(w[i].qh));
+        __m256i y = _mm256_loadu_si256((const __m256i *)x[i].qs);
+        __m256 p = _mm256_cvtepi32_ps(dot_u8i8_avx2(q, y));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * h2f(x[i].d)), p, acc);
+        ms += h2f(w[i].m) * h2f(x[i].s);
+    }
+    return hsum256(acc) + ms;
+}
+
+/* Q4_K / Q5_K share everything but the fifth bit (qh NULL for Q4_K):
+ * returns the int32 lanes of sum_j sc_j * dot(q_j, x_j) and the exact
+ * min term sum_j m_j * sum(x_j) through *macc. */
+static inline __m256i isum_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh,
+                              const blk_q8_K *x, int *macc) {
+    int sc[8], m[8];
+    for (int j = 0; j < 8; j++) kn_k4_scale_min(scales, j, &sc[j], &m[j]);
+    int ma = 0;
+    for (int j = 0; j < 8; j++) ma += m[j] * (x->bsums[2 * j] + x->bsums[2 * j + 1]);
+    *macc = ma;
+    const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
+    __m256i hbits = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
+    __m256i isum = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        __m256i b = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        __m256i lo = _mm256_and_si256(b, m4);
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), m4);
+        if (qh) {
+            __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(hbits, 2 * c), one);
+            __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(hbits, 2 * c + 1), one);
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(h0, 4));
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(h1, 4));
+        }
+        __m256i y0 = _mm256_loadu_si256((const __m256i *)(x->qs + 64 * c));
+        __m256i y1 = _mm256_loadu_si256((const __m256i *)(x->qs + 64 * c + 32));
+        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), _mm256_set1_epi16((short)sc[2 * c]));
+        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), _mm256_set1_epi16((short)sc[2 * c + 1]));
+        isum = _mm256_add_epi32(isum, _mm256_add_epi32(p0, p1));
+    }
+    return isum;
+}
+
+static float vd_q4_K(const blk_q4_K *w, const blk_q8_K *x, int nb) {
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0.0f;
+    for (int i = 0; i < nb; i++) {
+        int macc;
+        __m256i is = isum_k4(w[i].scales, w[i].qs, NULL, &x[i], &macc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * x[i].d), _mm256_cvtepi32_ps(is), acc);
+        mins += h2f(w[i].dmin) * x[i].d * (float)macc;
+    }
+    return hsum256(acc) - mins;
+}
+
+static float vd_q5_K(const blk_q5_K *w, const blk_q8_K *x, int nb) {
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0.0f;
+    for (int i = 0; i < nb; i++) {
+        int macc;
+        __m256i is = isum_k4(w[i].scales, w[i].qs, w[i].qh, &x[i], &macc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * x[i].d), _mm256_cvtepi32_ps(is), acc);
+        mins += h2f(w[i].dmin) * x[i].d * (float)macc;
+    }
+    return hsum256(acc) - mins;
+}
+
+/* Q6_K: q is unsigned 0..63; dot(q - 32, x) = dot(q, x) - 32 * sum(x), both
+ * as int16 pair sums (at most 2*63*127), then weighted by the per-16
+ * scales with madd. */
+static float vd_q6_K(const blk_q6_K *w, const blk_q8_K *x, int nb) {
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3), k32 = _mm256_set1_epi8(32);
+    for (int i = 0; i < nb; i++) {
+        __m256i isum = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
+            const int8_t *sc = w[i].scales + 8 * h, *xq = x[i].qs + 128 * h;
+            __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+            __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+            for (int g = 0; g < 4; g++) {
+                __m256i y = _mm256_loadu_si256((const __m256i *)(xq + 32 * g));
+                __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[g], y), _mm256_maddubs_epi16(k32, y));
+                __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
+                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, s));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * x[i].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return hsum256(acc);
+}
+
+static float avx2_vec_dot(uint32_t t, const void *w, const void *xq, int n) {
+    switch (t) {
+    case GGML_F32: return vd_f32(w, xq, n);
+    case GGML_F16: return vd_f16(w, xq, n);
+    case GGML_BF16: return vd_bf16(w, xq, n);
+    case GGML_Q4_0: return vd_q4_0(w, xq, n / QK);
+    case GGML_Q4_1: return vd_q4_1(w, xq, n / QK);
+    case GGML_Q5_0: return vd_q5_0(w, xq, n / QK);
+    case GGML_Q5_1: return vd_q5_1(w, xq, n / QK);
+    case GGML_Q8_0: return vd_q8_0(w, xq, n / QK);
+    case GGML_Q4_K: return vd_q4_K(w, xq, n / QK_K);
+    case GGML_Q5_K: return vd_q5_K(w, xq, n / QK_K);
+    case GGML_Q6_K: return vd_q6_K(w, xq, n / QK_K);
+    default: return 0.0f;
+    }
+}
+
+static void avx2_matvec(uint32_t t, const void *W, size_t stride, const void *xq,
+                        float *y, int nrows, int ncols) {
+    for (int r = 0; r < nrows; r++)
+        y[r] = avx2_vec_dot(t, (const uint8_t *)W + (size_t)r * stride, xq, ncols);
+}
+
+static void avx2_matmul(uint32_t t, const void *W, size_t stride, const void *xq, size_t xq_stride,
+                        float *Y, size_t y_stride, int nrows, int ncols, int nb) {
+    kn_matmul_tiled(avx2_vec_dot, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
+}
+
+/* ---- activation quantization (bit-identical to the scalar reference) ---- */
+
+static void avx2_quantize_act(uint32_t at, const float *x, void *dst, int n) {
+    switch (at) {
+    case GGML_Q8_0: case GGML_Q8_1: {
+        int is1 = at == GGML_Q8_1;
+        uint8_t *out = dst;
+        size_t bs = is1 ? sizeof(blk_q8_1) : sizeof(blk_q8_0);
+        for (int i = 0; i < n / QK; i++, x += QK, out += bs) {
+            float amax = amax32(x, QK);
+            uint16_t d = kn_f32_to_f16(amax / 127.0f);
+            int8_t *qs = (int8_t *)(out + (is1 ? 4 : 2));
+            q8_store32(x, amax > 0.0f ? 127.0f / amax : 0.0f, qs);
+            memcpy(out, &d, 2);
+            if (is1) {
+                int s = 0;
+                for (int j = 0; j < QK; j++) s += qs[j];
+                uint16_t sh = kn_f32_to_f16(kn_f16_to_f32(d) * (float)s);
+                memcpy(out + 2, &sh, 2);
+            }
+        }
+        break;
+    }
+    case GGML_Q8_K: {
+        blk_q8_K *b = dst;
+        for (int i = 0; i < n / QK_K; i++, x += QK_K) {
+            float amax = amax32(x, QK_K), id = amax > 0.0f ? 127.0f / amax : 0.0f;
+            b[i].d = amax / 127.0f;
+            for (int k = 0; k < QK_K / 32; k++) q8_store32(x + 32 * k, id, b[i].qs + 32 * k);
+            for (int g = 0; g < QK_K / 16; g++) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(b[i].qs + 16 * g));
+                __m256i w = _mm256_madd_epi16(_mm256_cvtepi8_epi16(v), _mm256_set1_epi16(1));
+                __m128i s = _mm_add_epi32(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+                s = _mm_hadd_epi32(s, s);
+                s = _mm_hadd_epi32(s, s);
+                b[i].bsums[g] = (int16_t)_mm_cvtsi128_si32(s);
+            }
+        }
+        break;
+    }
+    default: kn_ref_quantize_act(at, x, dst, n); break;
+    }
+}
+
+/* ---- elementwise ---- */
+
+static float avx2_dot_f32(const float *a, const float *b, int n) { return vd_f32(a, b, n); }
+
+static void avx2_axpy(float *y, float a, const float *x, int n) {
+    __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+static void avx2_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
+    float ss = vd_f32(x, x, n);
+    float r = 1.0f / sqrtf(ss / (float)n + eps);
+    __m256 vr = _mm256_set1_ps(r);
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vr), _mm256_loadu_ps(w + i)));
+    for (; i < n; i++) out[i] = x[i] * r * w[i];
+}
+
+static void avx2_softmax(float *x, int n) {
+    if (n <= 0) return;
+    int i = 0;
+    __m256 vm = _mm256_set1_ps(x[0]);
+    for (; i + 8 <= n; i += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(x + i));
+    float mx = hmax256(vm);
+    for (; i < n; i++) mx = fmaxf(mx, x[i]);
+    __m256 vmx = _mm256_set1_ps(mx), vs = _mm256_setzero_ps();
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), vmx));
+        _mm256_storeu_ps(x + i, e);
+        vs = _mm256_add_ps(vs, e);
+    }
+    float sum = hsum256(vs);
+    for (; i < n; i++) {
+        x[i] = expf(x[i] - mx);
+        sum += x[i];
+    }
+    __m256 inv = _mm256_set1_ps(1.0f / sum);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
+    for (; i < n; i++) x[i] *= 1.0f / sum;
+}
+
+static void avx2_silu_mul(float *g, const float *up, int n) {
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(g + i);
+        __m256 e = exp256(_mm256_sub_ps(zero, v));
+        __m256 s = _mm256_div_ps(v, _mm256_add_ps(one, e));
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
+    }
+    for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * up[i];
+}
+
+static float kv_dot(const float *q, const void *k, uint32_t kt, int n) {
+    return kt == GGML_F16 ? vd_f16(k, q, n) : vd_f32(k, q, n);
+}
+
+static void kv_axpy(float *out, float a, const void *v, uint32_t kt, int n) {
+    if (kt != GGML_F16) {
+        avx2_axpy(out, a, v, n);
+        return;
+    }
+    const uint16_t *h = v;
+    __m256 va = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 hv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i)));
+        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(va, hv, _mm256_loadu_ps(out + i)));
+    }
+    for (; i < n; i++) out[i] += a * h2f(h[i]);
+}
+
+static void avx2_attention(float *out, const float *q, const void *k, const void *v,
+                           size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
+                           float scale, float *scratch) {
+    for (int p = 0; p < n_pos; p++)
+        scratch[p] = scale * kv_dot(q, (const uint8_t *)k + (size_t)p * kv_stride, kv_type, head_dim);
+    avx2_softmax(scratch, n_pos);
+    memset(out, 0, sizeof(float) * (size_t)head_dim);
+    for (int p = 0; p < n_pos; p++)
+        kv_axpy(out, scratch[p], (const uint8_t *)v + (size_t)p * kv_stride, kv_type, head_dim);
+}
+
+const kn_ops kn_ops_avx2 = {
+    .name = "avx2", .isa = KN_AVX2,
+    .quantize_act = avx2_quantize_act,
+    .matvec = avx2_matvec,
+    .matmul = avx2_matmul,
+    .rmsnorm = avx2_rmsnorm,
+    .softmax = avx2_softmax,
+    .silu_mul = avx2_silu_mul,
+    .rope = kn_ref_rope,
+    .attention = avx2_attention,
+    .dot_f32 = avx2_dot_f32,
+    .axpy = avx2_axpy,
+};
