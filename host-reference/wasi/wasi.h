@@ -60,4 +60,60 @@ _Noreturn void wlrt_exit(uint32_t code);
  * limit has passed, and returns otherwise. */
 void wlrt_check_interrupt(void);
 
+/* ---- additions (wasi owner) -------------------------------------------- */
+/* The same imports as function addresses, index for index with
+ * wasi_imports[] (a runtime that binds imports itself can use these, and
+ * referencing the table keeps every import linked in from the static
+ * library). */
+typedef void (*wasi_import_fn)(void);
+extern const wasi_import_fn wasi_import_fns[];
+
+/* The imports: u32/u64 exactly as the wasm signature, result = WASI errno. */
+uint32_t Z_wasi_snapshot_preview1Z_args_get(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_args_sizes_get(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_environ_get(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_environ_sizes_get(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_clock_res_get(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_clock_time_get(wasi_ctx *, uint32_t, uint64_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_advise(wasi_ctx *, uint32_t, uint64_t, uint64_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_allocate(wasi_ctx *, uint32_t, uint64_t, uint64_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_close(wasi_ctx *, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_datasync(wasi_ctx *, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_fdstat_get(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_fdstat_set_flags(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_fdstat_set_rights(wasi_ctx *, uint32_t, uint64_t, uint64_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_filestat_get(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_filestat_set_size(wasi_ctx *, uint32_t, uint64_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_filestat_set_times(wasi_ctx *, uint32_t, uint64_t, uint64_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_pread(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint64_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_prestat_get(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_prestat_dir_name(wasi_ctx *, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_pwrite(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint64_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_read(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_readdir(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint64_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_renumber(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_seek(wasi_ctx *, uint32_t, uint64_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_sync(wasi_ctx *, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_tell(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_fd_write(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_path_create_directory(wasi_ctx *, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_path_filestat_get(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_path_filestat_set_times(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t, uint64_t, uint64_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_path_link(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_path_open(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint64_t, uint64_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_path_readlink(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_path_remove_directory(wasi_ctx *, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_path_rename(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_path_symlink(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_path_unlink_file(wasi_ctx *, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_poll_oneoff(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t);
+void Z_wasi_snapshot_preview1Z_proc_exit(wasi_ctx *, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_proc_raise(wasi_ctx *, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_random_get(wasi_ctx *, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_sched_yield(wasi_ctx *);
+uint32_t Z_wasi_snapshot_preview1Z_sock_accept(wasi_ctx *, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_sock_recv(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_sock_send(wasi_ctx *, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t);
+uint32_t Z_wasi_snapshot_preview1Z_sock_shutdown(wasi_ctx *, uint32_t, uint32_t);
+
 #endif
