@@ -7,25 +7,6 @@
 
 #define ADDR(p) ((int32_t)(uintptr_t)(p))
 
-const char *wl_nn_strerror(int err) {
-    switch (err) {
-    case WL_NN_SUCCESS: return "success";
-    case WL_NN_INVALID_ARGUMENT: return "invalid argument";
-    case WL_NN_INVALID_ENCODING: return "invalid encoding (bad JSON or unsupported model format)";
-    case WL_NN_MISSING_MEMORY: return "missing memory";
-    case WL_NN_BUSY: return "busy";
-    case WL_NN_RUNTIME_ERROR: return "runtime error in the host's backend";
-    case WL_NN_UNSUPPORTED_OPERATION: return "operation not supported by the host";
-    case WL_NN_TOO_LARGE: return "output larger than the buffer";
-    case WL_NN_NOT_FOUND: return "not found";
-    case WL_NN_END_OF_SEQUENCE: return "end of sequence";
-    case WL_NN_CONTEXT_FULL: return "context full";
-    case WL_NN_PROMPT_TOO_LONG: return "prompt too long for the context";
-    case WL_NN_MODEL_NOT_FOUND: return "model not found (no such alias or file on the host)";
-    default: return "unknown wasi-nn error";
-    }
-}
-
 int wl_nn_load(const void *model, size_t model_len, const char *config_json,
                wl_nn_encoding enc, wl_nn_target target, wl_nn_graph *out) {
     wl_nn_buf b[2] = { { (uint32_t)ADDR(model), (uint32_t)model_len }, { 0, 0 } };
