@@ -1,0 +1,175 @@
+/* wasmlet-run: run a wasm32-wasi command module.
+ *   wasmlet-run [options] app.wasm [args...]
+ * Exit status: the guest's exit code, or 2 (bad command line), 126 (module
+ * refused or not compilable), 200+n (trap n), 210 (timeout), 211 (memory
+ * limit). See docs/execution.md. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "wasi.h"
+#include "wlrt.h"
+
+#define MAX_DIRS 64
+#define MAX_ENVS 1024
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: wasmlet-run [options] app.wasm [args...]\n"
+            "  --dir HOST[:GUEST][:ro]  grant a directory (repeatable; GUEST defaults to HOST)\n"
+            "  --env K=V                set a guest environment variable (repeatable)\n"
+            "  --max-memory SIZE        cap the guest's memory (e.g. 256M, 1G; default 4G)\n"
+            "  --timeout SECONDS        stop the guest after this wall-clock time\n"
+            "  --precompile             translate and compile into the cache, then exit\n"
+            "  --cache-dir DIR          compile cache folder (default $XDG_CACHE_HOME/wasmlet/modules)\n"
+            "  -v, --verbose            say whether the cache was hit\n"
+            "  -h, --help               this help\n");
+}
+
+static int bad(const char *fmt, const char *arg) {
+    fprintf(stderr, "wasmlet-run: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see wasmlet-run -h)\n");
+    return WLRT_EXIT_USAGE;
+}
+
+/* "256M" -> bytes; 0 on a bad size. */
+static uint64_t parse_size(const char *s) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-') return 0;
+    uint64_t mul = 1;
+    switch (*end) {
+    case 0: break;
+    case 'k': case 'K': mul = 1ull << 10; end++; break;
+    case 'm': case 'M': mul = 1ull << 20; end++; break;
+    case 'g': case 'G': mul = 1ull << 30; end++; break;
+    default: return 0;
+    }
+    if (*end == 'i' || *end == 'B') end += (*end == 'i') ? (end[1] == 'B' ? 2 : 1) : 1;
+    if (*end || v > (1ull << 40) / mul) return 0;
+    return v * mul;
+}
+
+/* "1.5" -> 1500 ms; 0 on a bad value. */
+static uint64_t parse_seconds(const char *s) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0) || v > 1e7) return 0;
+    uint64_t ms = (uint64_t)(v * 1000.0 + 0.5);
+    return ms ? ms : 1;
+}
+
+static int parse_dir(char *arg, wasi_preopen *p) {
+    size_t n = strlen(arg);
+    p->readonly = 0;
+    if (n > 3 && strcmp(arg + n - 3, ":ro") == 0) {
+        p->readonly = 1;
+        arg[n - 3] = 0;
+    }
+    char *colon = strchr(arg, ':');
+    if (colon) *colon = 0;
+    p->host_path = arg;
+    p->guest_path = colon ? colon + 1 : arg;
+    return arg[0] != 0 && p->guest_path[0] != 0;
+}
+
+int main(int argc, char **argv) {
+    wasi_preopen dirs[MAX_DIRS];
+    const char *envs[MAX_ENVS];
+    int ndirs = 0, nenvs = 0, precompile = 0, verbose = 0;
+    uint64_t max_mem = 0, timeout_ms = 0;
+    const char *cache_dir = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        int has_val = i + 1 < argc;
+        if (strcmp(a, "--") == 0) { i++; break; }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); return 0; }
+        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) { verbose = 1; continue; }
+        if (strcmp(a, "--precompile") == 0) { precompile = 1; continue; }
+        if (strcmp(a, "--dir") == 0 || strcmp(a, "--env") == 0 || strcmp(a, "--max-memory") == 0 ||
+            strcmp(a, "--timeout") == 0 || strcmp(a, "--cache-dir") == 0) {
+            if (!has_val) return bad("%s needs a value", a);
+            char *v = argv[++i];
+            if (strcmp(a, "--dir") == 0) {
+                if (ndirs == MAX_DIRS) return bad("too many --dir (the limit is %s)", "64");
+                if (!parse_dir(v, &dirs[ndirs++])) return bad("--dir %s: expected HOST[:GUEST][:ro]", argv[i]);
+            } else if (strcmp(a, "--env") == 0) {
+                if (nenvs == MAX_ENVS) return bad("too many --env (the limit is %s)", "1024");
+                if (!strchr(v, '=') || v[0] == '=') return bad("--env %s: expected KEY=VALUE", v);
+                envs[nenvs++] = v;
+            } else if (strcmp(a, "--max-memory") == 0) {
+                if (!(max_mem = parse_size(v)) || max_mem < 65536)
+                    return bad("--max-memory %s: expected a size of at least 64K such as 256M or 1G", v);
+            } else if (strcmp(a, "--timeout") == 0) {
+                if (!(timeout_ms = parse_seconds(v))) return bad("--timeout %s: expected a positive number of seconds", v);
+            } else {
+                cache_dir = v;
+            }
+            continue;
+        }
+        return bad("unknown option %s", a);
+    }
+    if (i >= argc) return bad("%s", "missing app.wasm");
+    const char *path = argv[i];
+
+    wlrt_import_table tables[] = {{wasi_imports, wasi_n_imports}};
+    wlrt_options opt = {.cache_dir = cache_dir, .tables = tables, .n_tables = 1,
+                        .progress = 1, .verbose = verbose};
+    char err[1024];
+    wlrt_module *m = wlrt_module_load(path, &opt, err, sizeof err);
+    if (!m) {
+        fprintf(stderr, "wasmlet-run: %s\n", err);
+        return WLRT_EXIT_REFUSED;
+    }
+    if (precompile) {
+        if (verbose || isatty(2))
+            fprintf(stderr, "wasmlet-run: %s is %s\n", path,
+                    wlrt_module_was_compiled(m) ? "compiled and cached" : "already cached");
+        wlrt_module_free(m);
+        return 0;
+    }
+
+    wasi_config cfg = {.argc = argc - i, .argv = (const char *const *)argv + i,
+                       .envc = nenvs, .envp = envs, .preopens = dirs, .n_preopens = ndirs,
+                       .fd_stdin = 0, .fd_stdout = 1, .fd_stderr = 2};
+    wasi_ctx *ctx = wasi_ctx_new(&cfg, err, sizeof err);
+    if (!ctx) {
+        fprintf(stderr, "wasmlet-run: %s\n", err);
+        wlrt_module_free(m);
+        return WLRT_EXIT_USAGE;
+    }
+    wlrt_binding b[] = {{"wasi_snapshot_preview1", ctx}};
+    wlrt_instance *inst = wlrt_instance_new(m, b, 1, max_mem ? max_mem : ((uint64_t)1 << 32), err, sizeof err);
+    if (!inst) {
+        fprintf(stderr, "wasmlet-run: %s: %s\n", path, err);
+        wasi_ctx_free(ctx);
+        wlrt_module_free(m);
+        return strncmp(err, "memory limit", 12) == 0 ? WLRT_EXIT_MEMORY_LIMIT : WLRT_EXIT_REFUSED;
+    }
+    wasi_ctx_set_memory(ctx, wlrt_instance_memory(inst));
+    wlrt_result r = wlrt_instance_run(inst, timeout_ms);
+    fflush(stdout);
+    if (r.status == WLRT_TRAPPED) {
+        if (r.trap == WLRT_TRAP_TIMEOUT)
+            fprintf(stderr, "wasmlet-run: %s: trap: timeout (still running after --timeout %.3g s)\n",
+                    path, (double)timeout_ms / 1000.0);
+        else if (r.trap == WLRT_TRAP_MEMORY_LIMIT)
+            fprintf(stderr, "wasmlet-run: %s: trap: memory limit (refused memory past --max-memory%s%s)\n",
+                    path, r.inner_trap ? ", then " : "", r.inner_trap ? wlrt_trap_name(r.inner_trap) : "");
+        else
+            fprintf(stderr, "wasmlet-run: %s: trap: %s\n", path, wlrt_trap_name(r.trap));
+    } else if (r.memory_refused && wlrt_exit_status(&r) != 0) {
+        fprintf(stderr, "wasmlet-run: %s: note: the guest was refused memory past --max-memory\n", path);
+    }
+    int status = wlrt_exit_status(&r);
+    wlrt_instance_free(inst);
+    wasi_ctx_free(ctx);
+    wlrt_module_free(m);
+    return status;
+}
