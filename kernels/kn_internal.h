@@ -102,6 +102,10 @@ void kn_matmul_tiled(kn_vec_dot_fn dot, uint32_t wtype, const void *W, size_t st
                      const void *xq, size_t xq_stride,
                      float *Y, size_t y_stride, int nrows, int ncols, int nb);
 
+/* The AVX2 row dot (x86_avx2.c), which the AVX-512 table reuses for the
+ * types it has no better kernel for. */
+float kn_avx2_vec_dot(uint32_t wtype, const void *w, const void *xq, int n);
+
 /* Per-ISA tables (each file defines one; NULL-safe when not compiled in). */
 extern const kn_ops kn_ops_scalar;
 extern const kn_ops kn_ops_avx2;

@@ -207,7 +207,7 @@ static float vd_q6_K(const blk_q6_K *w, const blk_q8_K *x, int nb) {
     return hsum256(acc);
 }
 
-static float avx2_vec_dot(uint32_t t, const void *w, const void *xq, int n) {
+float kn_avx2_vec_dot(uint32_t t, const void *w, const void *xq, int n) {
     switch (t) {
     case GGML_F32: return vd_f32(w, xq, n);
     case GGML_F16: return vd_f16(w, xq, n);
@@ -227,12 +227,12 @@ static float avx2_vec_dot(uint32_t t, const void *w, const void *xq, int n) {
 static void avx2_matvec(uint32_t t, const void *W, size_t stride, const void *xq,
                         float *y, int nrows, int ncols) {
     for (int r = 0; r < nrows; r++)
-        y[r] = avx2_vec_dot(t, (const uint8_t *)W + (size_t)r * stride, xq, ncols);
+        y[r] = kn_avx2_vec_dot(t, (const uint8_t *)W + (size_t)r * stride, xq, ncols);
 }
 
 static void avx2_matmul(uint32_t t, const void *W, size_t stride, const void *xq, size_t xq_stride,
                         float *Y, size_t y_stride, int nrows, int ncols, int nb) {
-    kn_matmul_tiled(avx2_vec_dot, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
+    kn_matmul_tiled(kn_avx2_vec_dot, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
 }
 
 /* ---- activation quantization (bit-identical to the scalar reference) ---- */
