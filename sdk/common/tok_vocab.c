@@ -1,0 +1,399 @@
+/* tok_vocab.c: building a tokenizer from its parts (tokens, scores, types,
+ * merges, special ids, flags), validating every part, and the lookups the
+ * encoders use. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tok_internal.h"
+
+struct tok_builder {
+    tokenizer *t;
+    uint8_t *seen;
+    tok_bytes pool, mpool;
+    tok_u32vec moff, mlen, msplit;
+    tok_spec spec;
+    const tok_pre_info *pre;
+};
+
+void tok_spec_init(tok_spec *s) {
+    memset(s, 0, sizeof *s);
+    s->bos = s->eos = s->unk = s->pad = TOK_UNSET;
+    s->add_bos = s->add_eos = s->add_space_prefix = -1;
+}
+
+void tok_free(tokenizer *t) {
+    if (!t) return;
+    free(t->pool);
+    free(t->text_off); free(t->text_len);
+    free(t->piece_off); free(t->piece_len);
+    free(t->score); free(t->type);
+    free(t->by_text.slot);
+    free(t->merge_pool);
+    free(t->merge_off); free(t->merge_len); free(t->merge_split);
+    free(t->merges.slot);
+    free(t->special);
+    free(t);
+}
+
+void tok_builder_free(tok_builder *b) {
+    if (!b) return;
+    tok_free(b->t);
+    free(b->seen);
+    free(b->pool.v); free(b->mpool.v);
+    free(b->moff.v); free(b->mlen.v); free(b->msplit.v);
+    free(b);
+}
+
+tok_builder *tok_builder_new(const tok_spec *spec, char *err, size_t errlen) {
+    tok_model model;
+    if (spec->model && spec->model_len == 5 && memcmp(spec->model, "llama", 5) == 0) model = TOK_MODEL_SPM;
+    else if (spec->model && spec->model_len == 4 && memcmp(spec->model, "gpt2", 4) == 0) model = TOK_MODEL_BPE;
+    else {
+        int n = spec->model_len > 64 ? 64 : (int)spec->model_len;
+        tok_err(err, errlen, "tokenizer: unsupported tokenizer model '%.*s' (supported: llama, gpt2)",
+                n, spec->model ? spec->model : "");
+        return NULL;
+    }
+    const tok_pre_info *pre = NULL;
+    if (model == TOK_MODEL_BPE) {
+        pre = spec->pre ? tok_pre_find(spec->pre, spec->pre_len) : tok_pre_find("default", 7);
+        if (!pre) {
+            int n = spec->pre_len > 64 ? 64 : (int)spec->pre_len;
+            tok_err(err, errlen, "tokenizer: unknown pre-tokenizer '%.*s' (tokenizer.ggml.pre); "
+                    "refusing rather than tokenizing differently from the model", n, spec->pre);
+            return NULL;
+        }
+    }
+    if (spec->n_tokens == 0 || spec->n_tokens > INT32_MAX) {
+        tok_err(err, errlen, "tokenizer: bad vocabulary size %u", spec->n_tokens);
+        return NULL;
+    }
+    tok_builder *b = calloc(1, sizeof *b);
+    if (!b) goto oom;
+    b->spec = *spec;
+    b->pre = pre;
+    b->t = calloc(1, sizeof *b->t);
+    if (!b->t) goto oom;
+    tokenizer *t = b->t;
+    t->model = model;
+    t->pre = pre ? pre->pre : TOK_PRE_NONE;
+    t->n = spec->n_tokens;
+    size_t n = t->n;
+    b->seen = calloc(n, 1);
+    t->text_off = calloc(n, sizeof(uint32_t));
+    t->text_len = calloc(n, sizeof(uint32_t));
+    t->piece_off = calloc(n, sizeof(uint32_t));
+    t->piece_len = calloc(n, sizeof(uint32_t));
+    t->score = calloc(n, sizeof(float));
+    t->type = calloc(n, 1);
+    if (!b->seen || !t->text_off || !t->text_len || !t->piece_off || !t->piece_len || !t->score || !t->type)
+        goto oom;
+    return b;
+oom:
+    tok_builder_free(b);
+    tok_err(err, errlen, "tokenizer: out of memory for %u tokens", spec->n_tokens);
+    return NULL;
+}
+
+bool tok_builder_token(tok_builder *b, uint32_t id, const char *text, size_t len,
+                       float score, int32_t type, char *err, size_t errlen) {
+    tokenizer *t = b->t;
+    if (id >= t->n) {
+        tok_err(err, errlen, "tokenizer: token id %u out of range (vocabulary size %u)", id, t->n);
+        return false;
+    }
+    if (b->seen[id]) {
+        tok_err(err, errlen, "tokenizer: token %u given twice", id);
+        return false;
+    }
+    if (len == 0) {
+        tok_err(err, errlen, "tokenizer: token %u is empty", id);
+        return false;
+    }
+    if (type < 0 || type > TOK_TYPE_BYTE) {
+        tok_err(err, errlen, "tokenizer: token %u has unknown type %d", id, (int)type);
+        return false;
+    }
+    if (len > UINT32_MAX || b->pool.n + len > UINT32_MAX) {
+        tok_err(err, errlen, "tokenizer: token %u: vocabulary text too large", id);
+        return false;
+    }
+    t->text_off[id] = (uint32_t)b->pool.n;
+    t->text_len[id] = (uint32_t)len;
+    if (!tok_bytes_put(&b->pool, text, len)) {
+        tok_err(err, errlen, "tokenizer: out of memory at token %u", id);
+        return false;
+    }
+    t->score[id] = score;
+    t->type[id] = (uint8_t)type;
+    b->seen[id] = 1;
+    return true;
+}
+
+bool tok_builder_merge(tok_builder *b, const char *text, size_t len, char *err, size_t errlen) {
+    size_t idx = b->moff.n;
+    const char *sp = len > 1 ? memchr(text + 1, ' ', len - 1) : NULL;
+    if (!sp || sp == text + len - 1) {
+        tok_err(err, errlen, "tokenizer: merge %zu is not 'left right' (%zu bytes)", idx, len);
+        return false;
+    }
+    if (b->mpool.n + len > UINT32_MAX || idx >= INT32_MAX) {
+        tok_err(err, errlen, "tokenizer: merge %zu: merge table too large", idx);
+        return false;
+    }
+    if (!tok_u32_push(&b->moff, (uint32_t)b->mpool.n) || !tok_u32_push(&b->mlen, (uint32_t)len) ||
+        !tok_u32_push(&b->msplit, (uint32_t)(sp - text)) || !tok_bytes_put(&b->mpool, text, len)) {
+        tok_err(err, errlen, "tokenizer: out of memory at merge %zu", idx);
+        return false;
+    }
+    return true;
+}
+
+/* ---- Lookups ------------------------------------------------------------ */
+
+int32_t tok_lookup(const tokenizer *t, const char *s, size_t n) {
+    uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)s, n);
+    for (uint32_t i = (uint32_t)h & t->by_text.mask;; i = (i + 1) & t->by_text.mask) {
+        uint32_t v = t->by_text.slot[i];
+        if (v == 0) return -1;
+        uint32_t id = v - 1;
+        if (t->text_len[id] == n && memcmp(tok_text_ptr(t, id), s, n) == 0) return (int32_t)id;
+    }
+}
+
+int32_t tok_merge_rank(const tokenizer *t, const char *a, size_t na, const char *b, size_t nb) {
+    if (!t->n_merges) return -1;
+    uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)a, na);
+    h = tok_hash_step(h, (const uint8_t *)" ", 1);
+    h = tok_hash_step(h, (const uint8_t *)b, nb);
+    for (uint32_t i = (uint32_t)h & t->merges.mask;; i = (i + 1) & t->merges.mask) {
+        uint32_t v = t->merges.slot[i];
+        if (v == 0) return -1;
+        uint32_t r = v - 1;
+        const char *m = t->merge_pool + t->merge_off[r];
+        uint32_t sl = t->merge_split[r];
+        if (sl == na && t->merge_len[r] - sl - 1 == nb && memcmp(m, a, na) == 0 &&
+            memcmp(m + sl + 1, b, nb) == 0)
+            return (int32_t)r;
+    }
+}
+
+/* ---- Finishing ---------------------------------------------------------- */
+
+/* Resolves a special id: unset -> default, -1/0xFFFFFFFF -> none. */
+static bool special_id(const char *what, int64_t v, int32_t dflt, uint32_t n, int32_t *out,
+                       char *err, size_t errlen) {
+    if (v == TOK_UNSET) { *out = dflt < (int64_t)n ? dflt : -1; return true; }
+    if (v == -1 || v == 0xFFFFFFFFLL) { *out = -1; return true; }
+    if (v < 0 || v >= (int64_t)n) {
+        tok_err(err, errlen, "tokenizer: %s token id %lld out of range (vocabulary size %u)",
+                what, (long long)v, n);
+        return false;
+    }
+    *out = (int32_t)v;
+    return true;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* Appends the decoded bytes of token id to pool (see tok_piece).
+ * 0: done; -1: out of memory; -2: malformed token (err set). */
+static int make_piece(const tokenizer *t, uint32_t id, const char *txt, tok_bytes *pool,
+                       char *err, size_t errlen) {
+    size_t n = t->text_len[id];
+    int type = t->type[id];
+    if (type == TOK_TYPE_CONTROL || type == TOK_TYPE_UNKNOWN || type == TOK_TYPE_USER_DEFINED)
+        return tok_bytes_put(pool, txt, n) ? 0 : -1;
+    if (t->model == TOK_MODEL_SPM) {
+        if (type == TOK_TYPE_BYTE) {
+            int hi = n == 6 ? hexval(txt[3]) : -1, lo = n == 6 ? hexval(txt[4]) : -1;
+            if (n != 6 || memcmp(txt, "<0x", 3) != 0 || txt[5] != '>' || hi < 0 || lo < 0) {
+                tok_err(err, errlen, "tokenizer: token %u has type BYTE but its text is not <0xNN>", id);
+                return -2;
+            }
+            uint8_t byte = (uint8_t)(hi * 16 + lo);
+            return tok_bytes_put(pool, &byte, 1) ? 0 : -1;
+        }
+        if (type != TOK_TYPE_NORMAL) return 0;        /* unused/undefined: no text */
+        for (size_t i = 0; i < n; i++) {
+            bool mark = i + 2 < n && memcmp(txt + i, "\xE2\x96\x81", 3) == 0;
+            if (!tok_bytes_put(pool, mark ? " " : txt + i, 1)) return -1;
+            if (mark) i += 2;
+        }
+        return 0;
+    }
+    if (type != TOK_TYPE_NORMAL) return 0;
+    /* Byte-level: every character stands for one byte; a character outside
+     * the map is kept as it is. */
+    uint32_t cps[8];
+    for (size_t i = 0; i < n;) {
+        size_t l = tok_utf8_len((uint8_t)txt[i]);
+        if (l > n - i) l = n - i;
+        size_t k = tok_utf8_to_cps((const uint8_t *)txt + i, l, cps);
+        int byte = k == 1 ? tok_cp_to_byte(cps[0]) : -1;
+        uint8_t c = (uint8_t)byte;
+        if (!(byte >= 0 ? tok_bytes_put(pool, &c, 1) : tok_bytes_put(pool, txt + i, l))) return -1;
+        i += l;
+    }
+    return 0;
+}
+
+static int cmp_special(const void *a, const void *b) {
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool insert_tokens(tokenizer *t) {
+    if (!tok_table_init(&t->by_text, t->n)) return false;
+    for (uint32_t id = 0; id < t->n; id++) {
+        const char *s = tok_text_ptr(t, id);
+        size_t n = t->text_len[id];
+        uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)s, n);
+        uint32_t i = (uint32_t)h & t->by_text.mask;
+        for (;; i = (i + 1) & t->by_text.mask) {
+            uint32_t v = t->by_text.slot[i];
+            if (v == 0) break;
+            if (t->text_len[v - 1] == n && memcmp(tok_text_ptr(t, v - 1), s, n) == 0) break;
+        }
+        t->by_text.slot[i] = id + 1;              /* a later duplicate replaces */
+    }
+    return true;
+}
+
+static bool insert_merges(tokenizer *t) {
+    if (!tok_table_init(&t->merges, t->n_merges)) return false;
+    for (uint32_t r = 0; r < t->n_merges; r++) {
+        const char *m = t->merge_pool + t->merge_off[r];
+        uint32_t len = t->merge_len[r];
+        uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)m, len);
+        uint32_t i = (uint32_t)h & t->merges.mask;
+        bool dup = false;
+        for (;; i = (i + 1) & t->merges.mask) {
+            uint32_t v = t->merges.slot[i];
+            if (v == 0) break;
+            if (t->merge_len[v - 1] == len && t->merge_split[v - 1] == t->merge_split[r] &&
+                memcmp(t->merge_pool + t->merge_off[v - 1], m, len) == 0) { dup = true; break; }
+        }
+        if (!dup) t->merges.slot[i] = r + 1;      /* the first (lowest rank) stays */
+    }
+    return true;
+}
+
+tokenizer *tok_builder_finish(tok_builder *b, char *err, size_t errlen) {
+    tokenizer *t = b->t;
+    const tok_spec *sp = &b->spec;
+    for (uint32_t id = 0; id < t->n; id++) {
+        if (!b->seen[id]) {
+            tok_err(err, errlen, "tokenizer: token %u missing", id);
+            goto fail;
+        }
+    }
+    if (t->model == TOK_MODEL_BPE && b->moff.n == 0) {
+        tok_err(err, errlen, "tokenizer: byte-level BPE needs merges (tokenizer.ggml.merges)");
+        goto fail;
+    }
+    bool spm = t->model == TOK_MODEL_SPM;
+    if (!special_id("BOS", sp->bos, spm ? 1 : -1, t->n, &t->bos, err, errlen) ||
+        !special_id("EOS", sp->eos, spm ? 2 : -1, t->n, &t->eos, err, errlen) ||
+        !special_id("UNK", sp->unk, spm ? 0 : -1, t->n, &t->unk, err, errlen) ||
+        !special_id("PAD", sp->pad, -1, t->n, &t->pad, err, errlen))
+        goto fail;
+    t->add_bos = sp->add_bos >= 0 ? sp->add_bos : (spm || (b->pre && b->pre->add_bos));
+    t->add_eos = sp->add_eos >= 0 ? sp->add_eos : false;
+    t->add_space_prefix = spm && (sp->add_space_prefix >= 0 ? sp->add_space_prefix : true);
+    t->ignore_merges = b->pre && b->pre->ignore_merges;
+
+    /* Pieces go into the same pool after all texts. */
+    for (uint32_t id = 0; id < t->n; id++) {
+        size_t start = b->pool.n;
+        /* Copy the text first: pool->v may move while the piece grows. */
+        char small[64];
+        size_t n = t->text_len[id];
+        char *txt = n <= sizeof small ? small : malloc(n);
+        if (!txt) goto oom;
+        memcpy(txt, b->pool.v + t->text_off[id], n);
+        int r = make_piece(t, id, txt, &b->pool, err, errlen);
+        if (txt != small) free(txt);
+        if (r == -2) goto fail;
+        if (r < 0) goto oom;
+        if (b->pool.n > UINT32_MAX) goto oom;
+        t->piece_off[id] = (uint32_t)start;
+        t->piece_len[id] = (uint32_t)(b->pool.n - start);
+    }
+    t->pool = (char *)b->pool.v;
+    b->pool.v = NULL;
+    t->merge_pool = (char *)b->mpool.v;
+    b->mpool.v = NULL;
+    t->merge_off = b->moff.v; b->moff.v = NULL;
+    t->merge_len = b->mlen.v; b->mlen.v = NULL;
+    t->merge_split = b->msplit.v; b->msplit.v = NULL;
+    t->n_merges = (uint32_t)b->moff.n;
+    if (!insert_tokens(t) || !insert_merges(t)) goto oom;
+
+    for (int c = 0; c < 256; c++) {
+        char hex[7];
+        snprintf(hex, sizeof hex, "<0x%02X>", c);
+        char raw = (char)c;
+        int32_t id = spm ? tok_lookup(t, hex, 6) : -1;
+        if (spm && id < 0) id = tok_lookup(t, &raw, 1);
+        t->byte_token[c] = id;
+    }
+
+    /* Special tokens, longest text first, then by id (llama.cpp's order). */
+    uint32_t ns = 0;
+    for (uint32_t id = 0; id < t->n; id++) {
+        int ty = t->type[id];
+        ns += ty == TOK_TYPE_CONTROL || ty == TOK_TYPE_USER_DEFINED || ty == TOK_TYPE_UNKNOWN;
+    }
+    uint64_t *order = malloc((ns ? ns : 1) * sizeof *order);
+    t->special = malloc((ns ? ns : 1) * sizeof *t->special);
+    if (!order || !t->special) { free(order); goto oom; }
+    ns = 0;
+    for (uint32_t id = 0; id < t->n; id++) {
+        int ty = t->type[id];
+        if (ty == TOK_TYPE_CONTROL || ty == TOK_TYPE_USER_DEFINED || ty == TOK_TYPE_UNKNOWN)
+            order[ns++] = ((uint64_t)(UINT32_MAX - t->text_len[id]) << 32) | id;
+    }
+    qsort(order, ns, sizeof *order, cmp_special);
+    for (uint32_t i = 0; i < ns; i++) t->special[i] = (int32_t)(order[i] & 0xFFFFFFFFu);
+    t->n_special = ns;
+    free(order);
+
+    b->t = NULL;
+    tok_builder_free(b);
+    return t;
+oom:
+    tok_err(err, errlen, "tokenizer: out of memory");
+fail:
+    tok_builder_free(b);
+    return NULL;
+}
+
+/* ---- Properties --------------------------------------------------------- */
+tok_model tok_get_model(const tokenizer *t) { return t->model; }
+const char *tok_pre_name(const tokenizer *t) { return tok_pre_canonical(t->pre); }
+uint32_t tok_n_vocab(const tokenizer *t) { return t->n; }
+int32_t tok_bos(const tokenizer *t) { return t->bos; }
+int32_t tok_eos(const tokenizer *t) { return t->eos; }
+int32_t tok_unk(const tokenizer *t) { return t->unk; }
+int32_t tok_pad(const tokenizer *t) { return t->pad; }
+bool tok_adds_bos(const tokenizer *t) { return t->add_bos; }
+bool tok_adds_eos(const tokenizer *t) { return t->add_eos; }
+int tok_token_type(const tokenizer *t, int32_t id) {
+    return id >= 0 && (uint32_t)id < t->n ? t->type[id] : 0;
+}
+float tok_score(const tokenizer *t, int32_t id) {
+    return id >= 0 && (uint32_t)id < t->n ? t->score[id] : 0.0f;
+}
+const char *tok_text(const tokenizer *t, int32_t id, size_t *len) {
+    if (id < 0 || (uint32_t)id >= t->n) return NULL;
+    *len = t->text_len[id];
+    return tok_text_ptr(t, (uint32_t)id);
+}
+int32_t tok_find(const tokenizer *t, const char *text, size_t len) { return tok_lookup(t, text, len); }
