@@ -312,7 +312,7 @@ static int synth_dequantize(const synth_opts *o) {
     for (uint64_t i = 0; i < gguf_tensor_count(f); i++) {
         const gguf_tensor *t = gguf_tensor_at(f, i);
         const gguf_type_info *ti = tinfo(t->type);
-        if (!ti || !kn_type_supported(t->type) || t->ne[0] == 0) {
+        if (!ti || !(t->type == GGML_F16 || t->type == GGML_BF16 || kn_type_supported(t->type)) || t->ne[0] == 0) {
             fprintf(stderr, "wasmlet-pack synth: %s: tensor '%.*s' has type %s, which cannot "
                     "be dequantized\n", o->deq_from, (int)t->name.len, t->name.ptr,
                     ti ? ti->name : "unknown");

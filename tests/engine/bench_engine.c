@@ -1,0 +1,127 @@
+/* bench_engine.c: the engine on a TinyLlama-1.1B-shaped random model
+ * (hidden 2048, 22 layers, 32 heads, 4 KV heads, FFN 5632, vocab 32000)
+ * in Q4_0, Q4_K_M, Q8_0 and F16: prompt processing of 512 tokens and
+ * generation of 128 tokens at 1 and 2 threads (median of runs), the
+ * machine's read bandwidth, and generation as a fraction of the roofline
+ * (weight bytes per token / bandwidth). Models are generated once into
+ * DIR and reused. Usage: bench_engine DIR [TYPE...]
+ * Environment: BENCH_RUNS (default 3). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "bandwidth.h"
+#include "kernels.h"
+#include "llm.h"
+#include "synth.h"
+
+enum { PP = 512, TG = 128 };
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static bool ensure_model(const char *path, const char *type) {
+    struct stat st;
+    if (stat(path, &st) == 0) return true;
+    fprintf(stderr, "bench-engine: generating %s (once; it is cached)\n", path);
+    char *argv[] = {"synth", "-o", (char *)path, "--layers", "22", "--dim", "2048", "--heads", "32",
+                    "--kv-heads", "4", "--ffn", "5632", "--vocab", "32000", "--ctx", "2048",
+                    "--type", (char *)type, "--seed", "1", NULL};
+    return pack_synth((int)(sizeof argv / sizeof argv[0]) - 1, argv) == 0;
+}
+
+/* tokens/s of prompt processing and generation, medians over runs. */
+static bool measure(const llm_model *m, int threads, int runs, double *pp, double *tg) {
+    llm_context_params p = llm_context_default_params();
+    p.n_ctx = PP + TG + 8;
+    p.n_threads = threads;
+    p.n_batch = PP;
+    char err[256];
+    llm_context *c = llm_context_new(m, &p, err, sizeof err);
+    if (!c) { fprintf(stderr, "bench-engine: %s\n", err); return false; }
+    int32_t prompt[PP];
+    for (int i = 0; i < PP; i++) prompt[i] = 3 + (i * 7919) % 30000;
+    double pps[16], tgs[16];
+    for (int r = 0; r < runs; r++) {
+        llm_kv_truncate(c, 0);
+        double t0 = now_s();
+        if (!llm_eval(c, prompt, PP, false, err, sizeof err)) { fprintf(stderr, "%s\n", err); break; }
+        double t1 = now_s();
+        /* Generation continues after a short prompt, as a chat turn would. */
+        llm_kv_truncate(c, 16);
+        int32_t tok = prompt[16];
+        double t2 = now_s();
+        for (int i = 0; i < TG; i++) {
+            if (!llm_eval(c, &tok, 1, false, err, sizeof err)) { fprintf(stderr, "%s\n", err); break; }
+            tok = 3 + (tok * 31) % 30000;
+        }
+        double t3 = now_s();
+        pps[r] = PP / (t1 - t0);
+        tgs[r] = TG / (t3 - t2);
+        fprintf(stderr, "  run %d: pp %.2f tok/s, tg %.2f tok/s\n", r + 1, pps[r], tgs[r]);
+    }
+    *pp = median(pps, runs);
+    *tg = median(tgs, runs);
+    llm_context_free(c);
+    return true;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_engine DIR [TYPE...]\n");
+        return 2;
+    }
+    const char *dir = argv[1];
+    mkdir(dir, 0755);
+    const char *all[] = {"Q4_0", "Q4_K_M", "Q8_0", "F16"};
+    const char **types = argc > 2 ? (const char **)argv + 2 : all;
+    const int n_types = argc > 2 ? argc - 2 : 4;
+    int runs = getenv("BENCH_RUNS") ? atoi(getenv("BENCH_RUNS")) : 3;
+    if (runs < 1 || runs > 16) runs = 3;
+
+    const kn_ops *kn = kn_get();
+    double bw[3] = {0};
+    for (int t = 1; t <= 2; t++) bw[t] = kn_read_bandwidth(t, 0, 5);
+    printf("kernels: %s (cpu: %s)\n", kn ? kn->name : "none", kn_cpu_features());
+    printf("memory read bandwidth: %.2f GB/s (1 thread), %.2f GB/s (2 threads)\n", bw[1], bw[2]);
+    printf("TinyLlama-1.1B shape, random weights; pp %d tokens, tg %d tokens; median of %d runs\n\n",
+           PP, TG, runs);
+    printf("| type   | weights MB | threads | pp tok/s | tg tok/s | tg roofline tok/s | tg %% of roofline |\n");
+    printf("|--------|-----------:|--------:|---------:|---------:|------------------:|-----------------:|\n");
+    fflush(stdout);
+    for (int i = 0; i < n_types; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tinyllama-%s.gguf", dir, types[i]);
+        if (!ensure_model(path, types[i])) return 1;
+        char err[512];
+        llm_model *m = llm_model_open(path, err, sizeof err);
+        if (!m) { fprintf(stderr, "bench-engine: %s: %s\n", path, err); return 1; }
+        const double bytes = (double)llm_model_weight_bytes(m);
+        for (int t = 1; t <= 2; t++) {
+            fprintf(stderr, "%s, %d thread(s):\n", types[i], t);
+            double pp, tg;
+            if (!measure(m, t, runs, &pp, &tg)) return 1;
+            double roof = bw[t] * 1e9 / bytes;
+            printf("| %-6s | %10.0f | %7d | %8.2f | %8.2f | %17.2f | %15.1f%% |\n", types[i],
+                   bytes / 1e6, t, pp, tg, roof, 100.0 * tg / roof);
+            fflush(stdout);
+        }
+        llm_model_free(m);
+    }
+    return 0;
+}

@@ -1,0 +1,72 @@
+#!/bin/sh
+# test_cli.sh BIN_DIR WORK_DIR: wasmlet-llm's generation mode and
+# wasmlet-pack synth from the outside: bad flags (exit 2, one line),
+# unusable models (exit 1), stories260K's greedy ids and text against the
+# golden file, --logits JSON, timings on stderr, synth determinism.
+bin="$1"; work="$2"; shared="${WASMLET_SHARED:-../shared}"
+llm="$bin/wasmlet-llm"; pack="$bin/wasmlet-pack"
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# expect STATUS CMD...: exit status and a single-line stderr
+expect() {
+    status="$1"; shift
+    "$@" >"$work/out" 2>"$work/err"; got=$?
+    [ "$got" -eq "$status" ] || fail "$* exited $got, expected $status ($(cat "$work/err"))"
+    [ "$status" -eq 0 ] || [ "$(wc -l <"$work/err")" -eq 1 ] || fail "$*: stderr is not one line: $(cat "$work/err")"
+}
+
+mkdir -p "$work"
+"$pack" synth -o "$work/cli.gguf" --layers 1 --dim 32 --heads 2 --ffn 64 --seed 9 || fail "synth"
+m="$work/cli.gguf"
+for bad in "--temp abc" "--temp -1" "-n -2" "-n 1x" "-t 0" "-c -5" "--top-p 1.5" "--seed -3" \
+           "--bogus 1" "--top-k" "--repeat-penalty 0" "--logits 0" "stray"; do
+    # shellcheck disable=SC2086
+    expect 2 "$llm" -m "$m" $bad
+done
+expect 2 "$llm" -p hi
+expect 1 "$llm" -m "$work/does-not-exist.gguf"
+printf 'GGUF\003\000\000\000garbage' >"$work/junk.gguf"
+expect 1 "$llm" -m "$work/junk.gguf"
+expect 2 "$pack" synth -o "$work/x.gguf" --type Q3_K
+expect 2 "$pack" synth -o "$work/x.gguf" --dim 64 --type Q4_K
+expect 2 "$pack" synth -o "$work/x.gguf" --arch gpt2
+expect 2 "$pack" synth --layers 2
+expect 2 "$pack" bogus
+
+# synth is deterministic for a seed and differs across seeds
+"$pack" synth -o "$work/a.gguf" --seed 4 --type Q4_0 && "$pack" synth -o "$work/b.gguf" --seed 4 --type Q4_0 &&
+    "$pack" synth -o "$work/c.gguf" --seed 5 --type Q4_0 || fail "synth runs"
+cmp -s "$work/a.gguf" "$work/b.gguf" || fail "synth: same seed, different files"
+cmp -s "$work/a.gguf" "$work/c.gguf" && fail "synth: different seeds, same file"
+
+# generation on a synthetic model: ids, seed determinism, timings
+expect 0 "$llm" -m "$m" -n 12 --ids --seed 3 --temp 1 --ignore-eos
+[ "$(wc -w <"$work/out")" -eq 12 ] || fail "expected 12 ids, got $(cat "$work/out")"
+grep -q '^prompt: 1 tokens, [0-9.]* tokens/s$' "$work/err" || fail "no prompt timing: $(cat "$work/err")"
+grep -q '^generation: 12 tokens, [0-9.]* tokens/s$' "$work/err" || fail "no generation timing"
+cp "$work/out" "$work/ids1"
+expect 0 "$llm" -m "$m" -n 12 --ids --seed 3 --temp 1 --ignore-eos -t 2
+cmp -s "$work/out" "$work/ids1" || fail "same seed, different tokens (1 vs 2 threads)"
+
+if [ ! -d "$shared" ]; then
+    echo "test_cli: no shared data: golden checks skipped" >&2
+    [ $fails -eq 0 ] || exit 1
+    exit 77
+fi
+s260="$shared/models/stories260K.gguf"
+golden=$(head -1 "$shared/golden/stories260K-greedy256.txt" | sed 's/^IDS //')
+expect 0 "$llm" -m "$s260" -n 256 --temp 0 --ids
+[ "$(cat "$work/out")" = "$golden" ] || fail "stories260K greedy ids differ from the golden file"
+expect 0 "$llm" -m "$s260" -n 40 --temp 0 --top-k 1 --ids --seed 1
+[ "$(cat "$work/out")" = "$(echo "$golden" | cut -d' ' -f1-40)" ] || fail "--temp 0 --top-k 1 differs"
+expect 0 "$llm" -m "$s260" -n 256 --temp 0 -t 2
+grep -q "Once upon a time, there was a little girl named Lily" "$work/out" || fail "text: $(head -c 200 "$work/out")"
+expect 0 "$llm" -m "$s260" -n 16 --temp 0 --logits 16
+grep -q '^{"tokens": \[1, 403, 407, 261' "$work/out" || fail "--logits JSON: $(head -c 100 "$work/out")"
+[ "$(grep -o '\], \[' "$work/out" | wc -l)" -eq 15 ] || fail "--logits: expected 16 rows"
+expect 0 "$llm" -m "$shared/models/llama-2-tiny-random.gguf" -n 20 --ids --seed 1
+[ "$(wc -w <"$work/out")" -eq 20 ] || fail "llama-2-tiny-random: $(cat "$work/out")"
+
+[ $fails -eq 0 ] && echo "test_cli: ok" >&2
+[ $fails -eq 0 ]
