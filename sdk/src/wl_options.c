@@ -142,8 +142,9 @@ static int store_text(wl_options *o, const setting *s, const char *text, const c
     char jerr[128];
     json_value *v = json_parse(text, strlen(text), jerr, sizeof jerr);
     if (!v) {
-        /* A bare word is the natural way to write a stop string on a
-         * command line; everything else must be JSON. */
+        /* A stop string may be bare text (natural on a command line, and
+         * some WasmEdge users set reverse_prompt that way); everything else
+         * must be JSON. */
         if (s->k == S_STOP) {
             int e = wl_options_add_stop(o, text);
             return e ? wl_fail(e, "%s: %s", where, wl_last_error()) : WL_OK;
@@ -192,13 +193,7 @@ int wl_options_parse_arg(wl_options *o, int argc, char **argv, int *i) {
             return WL_OK;
         }
         if (*i + 1 >= argc) return wl_fail(WL_E_ARG, "%s: missing value", where);
-        int e;
-        if (s->k == S_STOP) {
-            e = wl_options_add_stop(o, argv[*i + 1]);
-            if (e) e = wl_fail(e, "%s: %s", where, wl_last_error());
-        } else {
-            e = store_text(o, s, argv[*i + 1], where);
-        }
+        int e = store_text(o, s, argv[*i + 1], where);
         if (e) return e;
         *i += 2;
         return WL_OK;
