@@ -1,10 +1,15 @@
 /* wasmlet-pack: the packager's command line. One subcommand per file:
  *   wasmlet-pack synth ...     random-weight GGUF models (synth.c)
+ *   wasmlet-pack keygen|build|sign|verify|inspect|extract ...
+ *                              signed bundles (bundle/pack_cmds.h)
  * Each subcommand parses its own flags and returns the exit status. */
 #include <stdio.h>
 #include <string.h>
 
 #include "synth.h"
+#ifdef HAVE_BUNDLE
+#include "pack_cmds.h"
+#endif
 
 typedef struct {
     const char *name;
@@ -14,6 +19,14 @@ typedef struct {
 
 static const subcommand commands[] = {
     {"synth", pack_synth, "write a GGUF model with random weights"},
+#ifdef HAVE_BUNDLE
+    {"keygen", pack_cmd_keygen, "make a signing key pair (minisign format)"},
+    {"build", pack_cmd_build, "pack a guest, tokenizer and models into a bundle"},
+    {"sign", pack_cmd_sign, "sign a bundle's manifest"},
+    {"verify", pack_cmd_verify, "verify a bundle against public keys"},
+    {"inspect", pack_cmd_inspect, "show a bundle's manifest and members"},
+    {"extract", pack_cmd_extract, "unpack a bundle into a folder"},
+#endif
 };
 
 int main(int argc, char **argv) {
