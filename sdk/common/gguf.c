@@ -7,7 +7,7 @@
  * (each item has a known minimum encoded size). All file offsets are kept in
  * uint64_t so that the same code is safe with a 32-bit size_t (wasm32).
  */
-#include "gguf.h"
+#include "gguf_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -16,26 +16,9 @@
 #include <string.h>
 
 #define GGUF_MAGIC 0x46554747u      /* "GGUF" read as little-endian u32 */
-#define GGUF_MAGIC_BE 0x47475546u   /* the same bytes seen by a big-endian writer */
 #define GGUF_DEFAULT_ALIGN 32u
 #define GGUF_MAX_NEST 8             /* arrays of arrays deeper than this are refused */
 #define GGUF_MAX_KEY 65535u
-
-struct gguf_file {
-    const uint8_t *base;
-    uint64_t size;
-    uint32_t version;
-    uint32_t alignment;
-    uint64_t data_start;            /* absolute offset of the tensor data section */
-    uint64_t n_kv, n_tensors;
-    gguf_kv *kvs;
-    gguf_tensor *tensors;
-    uint64_t **elem_off;            /* per kv: element offsets of string/array arrays */
-    uint64_t *kv_hash, kv_hcap;     /* open addressing, slots hold index + 1 */
-    uint64_t *t_hash, t_hcap;
-    void (*release)(void *ctx);
-    void *release_ctx;
-};
 
 /* ---- type tables ---------------------------------------------------------- */
 
@@ -78,19 +61,11 @@ size_t gguf_vtype_size(uint32_t t) {
     }
 }
 
-/* ---- little-endian loads (the image need not be aligned) ------------------ */
-
-static uint16_t ld16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t ld32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t ld64(const uint8_t *p) { return ld32(p) | (uint64_t)ld32(p + 4) << 32; }
-
 /* ---- messages --------------------------------------------------------------- */
 
 /* Names come from the file: show at most 48 bytes, escape the unprintable so
  * a hostile name cannot forge terminal output or break the one-line rule. */
-static void quote(char *dst, size_t cap, const char *s, uint64_t n) {
+void gguf__quote(char *dst, size_t cap, const char *s, uint64_t n) {
     size_t o = 0;
     uint64_t shown = n > 48 ? 48 : n;
     for (uint64_t i = 0; i < shown && o + 5 < cap; i++) {
@@ -100,14 +75,6 @@ static void quote(char *dst, size_t cap, const char *s, uint64_t n) {
     }
     if (n > shown && o + 4 < cap) { memcpy(dst + o, "...", 3); o += 3; }
     dst[o < cap ? o : cap - 1] = 0;
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 /* ---- the parser --------------------------------------------------------------- */
@@ -183,7 +150,8 @@ static bool rd_str(rd *r, gguf_str *s, const char *what) {
 
 /* Keys and tensor names: non-empty, bounded, valid UTF-8 without control
  * characters (they are identifiers and end up in messages and listings). */
-static const char *bad_name(gguf_str s) {
+const char *gguf__name_problem(const char *name, uint64_t len) {
+    gguf_str s = {name, len};
     if (s.len == 0) return "is empty";
     if (s.len > GGUF_MAX_KEY) return "is longer than 65535 bytes";
     const unsigned char *p = (const unsigned char *)s.ptr;
@@ -322,10 +290,10 @@ static bool parse_kvs(rd *r, gguf_file *f) {
         uint64_t at = r->pos;
         snprintf(r->subj, sizeof r->subj, "metadata entry #%" PRIu64, i);
         if (!rd_str(r, &kv->key, "key")) return false;
-        const char *why = bad_name(kv->key);
+        const char *why = gguf__name_problem(kv->key.ptr, kv->key.len);
         if (why) return fail(r, at, "key %s", why);
         char q[200];
-        quote(q, sizeof q, kv->key.ptr, kv->key.len);
+        gguf__quote(q, sizeof q, kv->key.ptr, kv->key.len);
         snprintf(r->subj, sizeof r->subj, "key '%s'", q);
         uint64_t *slot = h_slot(f, f->kv_hash, f->kv_hcap, kv_name, kv->key.ptr, kv->key.len);
         if (*slot) return fail(r, at, "duplicate key (first at offset %" PRIu64 ")",
@@ -388,10 +356,10 @@ static bool parse_tensor_infos(rd *r, gguf_file *f, uint64_t *info_at) {
         info_at[i] = at;
         snprintf(r->subj, sizeof r->subj, "tensor #%" PRIu64, i);
         if (!rd_str(r, &t->name, "tensor name")) return false;
-        const char *why = bad_name(t->name);
+        const char *why = gguf__name_problem(t->name.ptr, t->name.len);
         if (why) return fail(r, at, "name %s", why);
         char q[200];
-        quote(q, sizeof q, t->name.ptr, t->name.len);
+        gguf__quote(q, sizeof q, t->name.ptr, t->name.len);
         snprintf(r->subj, sizeof r->subj, "tensor '%s'", q);
         uint64_t *slot = h_slot(f, f->t_hash, f->t_hcap, t_name, t->name.ptr, t->name.len);
         if (*slot) return fail(r, at, "duplicate tensor name (first at offset %" PRIu64 ")",
@@ -447,7 +415,7 @@ static bool place_tensors(rd *r, gguf_file *f, const uint64_t *info_at) {
     for (uint64_t i = 0; i < f->n_tensors; i++) {
         gguf_tensor *t = &f->tensors[i];
         char q[200];
-        quote(q, sizeof q, t->name.ptr, t->name.len);
+        gguf__quote(q, sizeof q, t->name.ptr, t->name.len);
         snprintf(r->subj, sizeof r->subj, "tensor '%s'", q);
         uint64_t oat = info_at[i] + len_bytes(r) + t->name.len + 4 + (uint64_t)t->n_dims * len_bytes(r) + 4;
         if (t->offset % a)
@@ -468,8 +436,8 @@ static bool place_tensors(rd *r, gguf_file *f, const uint64_t *info_at) {
         if (ord[k].off < ord[k - 1].end) {
             const gguf_tensor *p = &f->tensors[ord[k - 1].idx], *t = &f->tensors[ord[k].idx];
             char q[200], qp[200];
-            quote(q, sizeof q, t->name.ptr, t->name.len);
-            quote(qp, sizeof qp, p->name.ptr, p->name.len);
+            gguf__quote(q, sizeof q, t->name.ptr, t->name.len);
+            gguf__quote(qp, sizeof qp, p->name.ptr, p->name.len);
             snprintf(r->subj, sizeof r->subj, "tensor '%s'", q);
             ok = fail(r, info_at[ord[k].idx], "data overlaps tensor '%s' (data offsets %" PRIu64 " and %" PRIu64 ")",
                       qp, t->offset, p->offset);
@@ -587,179 +555,12 @@ bool gguf_str_eq(gguf_str s, const char *c) {
     return s.len == n && memcmp(s.ptr, c, n) == 0;
 }
 
-/* ---- scalar values ------------------------------------------------------------ */
-
-static bool load_int(uint32_t t, const uint8_t *p, int64_t *v, uint64_t *u, bool *is_unsigned) {
-    *is_unsigned = false;
-    switch (t) {
-    case GGUF_T_UINT8: *v = p[0]; break;
-    case GGUF_T_INT8: *v = (int8_t)p[0]; break;
-    case GGUF_T_UINT16: *v = ld16(p); break;
-    case GGUF_T_INT16: *v = (int16_t)ld16(p); break;
-    case GGUF_T_UINT32: *v = ld32(p); break;
-    case GGUF_T_INT32: *v = (int32_t)ld32(p); break;
-    case GGUF_T_BOOL: *v = p[0] != 0; break;
-    case GGUF_T_INT64: *v = (int64_t)ld64(p); break;
-    case GGUF_T_UINT64: *u = ld64(p); *is_unsigned = true; *v = (int64_t)(*u & INT64_MAX); return true;
-    default: return false;
-    }
-    *u = (uint64_t)*v;
-    return true;
-}
-
-bool gguf_kv_int(const gguf_kv *kv, int64_t *out) {
-    int64_t v;
-    uint64_t u;
-    bool uns;
-    if (!load_int(kv->type, kv->data, &v, &u, &uns)) return false;
-    if (uns && u > (uint64_t)INT64_MAX) return false;
-    *out = v;
-    return true;
-}
-
-static double ld_float(uint32_t t, const uint8_t *p) {
-    if (t == GGUF_T_FLOAT32) {
-        uint32_t b = ld32(p);
-        float x;
-        memcpy(&x, &b, 4);
-        return x;
-    }
-    uint64_t b = ld64(p);
-    double x;
-    memcpy(&x, &b, 8);
-    return x;
-}
-
-bool gguf_kv_float(const gguf_kv *kv, double *out) {
-    if (kv->type != GGUF_T_FLOAT32 && kv->type != GGUF_T_FLOAT64) return false;
-    *out = ld_float(kv->type, kv->data);
-    return true;
-}
-
-bool gguf_kv_str(const gguf_kv *kv, gguf_str *out) {
-    if (kv->type != GGUF_T_STRING) return false;
-    out->ptr = (const char *)kv->data;
-    out->len = kv->arr_len;
-    return true;
-}
-
-/* ---- typed getters ----------------------------------------------------------- */
-
-static const gguf_kv *find_or_err(const gguf_file *f, const char *key, char *err, size_t errlen) {
-    const gguf_kv *kv = gguf_find(f, key);
-    if (!kv) {
-        char q[200];
-        quote(q, sizeof q, key, strlen(key));
-        set_err(err, errlen, "gguf: key '%s' not found", q);
-    }
-    return kv;
-}
-
-static bool wrong_type(const gguf_kv *kv, const char *want, char *err, size_t errlen) {
-    char q[200];
-    quote(q, sizeof q, kv->key.ptr, kv->key.len);
-    const char *have = gguf_vtype_name(kv->type);
-    if (kv->type == GGUF_T_ARRAY)
-        set_err(err, errlen, "gguf: key '%s' at offset %" PRIu64 ": expected %s, found array of %s",
-                q, kv->offset, want, gguf_vtype_name(kv->arr_type));
-    else
-        set_err(err, errlen, "gguf: key '%s' at offset %" PRIu64 ": expected %s, found %s",
-                q, kv->offset, want, have);
-    return false;
-}
-
-/* Integer getters: any integer type (not bool) whose value fits [lo, hi]. */
-static bool get_int(const gguf_file *f, const char *key, const char *want, bool want_unsigned,
-                    uint64_t umax, int64_t smin, int64_t smax, int64_t *sv, uint64_t *uv,
-                    char *err, size_t errlen) {
-    const gguf_kv *kv = find_or_err(f, key, err, errlen);
-    if (!kv) return false;
-    int64_t v;
-    uint64_t u;
-    bool uns;
-    if (kv->type == GGUF_T_BOOL || !load_int(kv->type, kv->data, &v, &u, &uns))
-        return wrong_type(kv, want, err, errlen);
-    char q[200];
-    quote(q, sizeof q, kv->key.ptr, kv->key.len);
-    if (want_unsigned) {
-        if ((!uns && v < 0) || u > umax) {
-            if (uns) set_err(err, errlen, "gguf: key '%s' at offset %" PRIu64 ": value %" PRIu64 " does not fit %s", q, kv->offset, u, want);
-            else set_err(err, errlen, "gguf: key '%s' at offset %" PRIu64 ": value %" PRId64 " does not fit %s", q, kv->offset, v, want);
-            return false;
-        }
-        *uv = u;
-    } else {
-        if ((uns && u > (uint64_t)smax) || (!uns && (v < smin || v > smax))) {
-            if (uns) set_err(err, errlen, "gguf: key '%s' at offset %" PRIu64 ": value %" PRIu64 " does not fit %s", q, kv->offset, u, want);
-            else set_err(err, errlen, "gguf: key '%s' at offset %" PRIu64 ": value %" PRId64 " does not fit %s", q, kv->offset, v, want);
-            return false;
-        }
-        *sv = v;
-    }
-    return true;
-}
-
-bool gguf_get_u64(const gguf_file *f, const char *key, uint64_t *out, char *err, size_t errlen) {
-    int64_t s;
-    return get_int(f, key, "uint64", true, UINT64_MAX, 0, 0, &s, out, err, errlen);
-}
-
-bool gguf_get_u32(const gguf_file *f, const char *key, uint32_t *out, char *err, size_t errlen) {
-    int64_t s;
-    uint64_t u;
-    if (!get_int(f, key, "uint32", true, UINT32_MAX, 0, 0, &s, &u, err, errlen)) return false;
-    *out = (uint32_t)u;
-    return true;
-}
-
-bool gguf_get_i64(const gguf_file *f, const char *key, int64_t *out, char *err, size_t errlen) {
-    uint64_t u;
-    return get_int(f, key, "int64", false, 0, INT64_MIN, INT64_MAX, out, &u, err, errlen);
-}
-
-bool gguf_get_f32(const gguf_file *f, const char *key, float *out, char *err, size_t errlen) {
-    const gguf_kv *kv = find_or_err(f, key, err, errlen);
-    if (!kv) return false;
-    double d;
-    if (!gguf_kv_float(kv, &d)) return wrong_type(kv, "float32", err, errlen);
-    *out = (float)d;
-    return true;
-}
-
-bool gguf_get_bool(const gguf_file *f, const char *key, bool *out, char *err, size_t errlen) {
-    const gguf_kv *kv = find_or_err(f, key, err, errlen);
-    if (!kv) return false;
-    if (kv->type != GGUF_T_BOOL) return wrong_type(kv, "bool", err, errlen);
-    *out = kv->data[0] != 0;
-    return true;
-}
-
-bool gguf_get_str(const gguf_file *f, const char *key, gguf_str *out, char *err, size_t errlen) {
-    const gguf_kv *kv = find_or_err(f, key, err, errlen);
-    if (!kv) return false;
-    if (!gguf_kv_str(kv, out)) return wrong_type(kv, "string", err, errlen);
-    return true;
-}
-
-bool gguf_get_arr(const gguf_file *f, const char *key, gguf_vtype elem, const gguf_kv **out,
-                  char *err, size_t errlen) {
-    const gguf_kv *kv = find_or_err(f, key, err, errlen);
-    if (!kv) return false;
-    if (kv->type != GGUF_T_ARRAY || kv->arr_type != elem) {
-        char want[40];
-        snprintf(want, sizeof want, "array of %s", gguf_vtype_name(elem));
-        return wrong_type(kv, want, err, errlen);
-    }
-    *out = kv;
-    return true;
-}
-
-/* ---- array elements ----------------------------------------------------------- */
+/* ---- element offsets (used by gguf_get.c) ------------------------------------ */
 
 /* Offset of element i of a string/array array. Top-level kvs have an index
  * built at parse time; views made by gguf_arr_sub are walked (already
  * validated, so the walk needs no checks beyond the parse-time ones). */
-static uint64_t elem_at(const gguf_file *f, const gguf_kv *kv, uint64_t i) {
+uint64_t gguf__elem_offset(const gguf_file *f, const gguf_kv *kv, uint64_t i) {
     uintptr_t p = (uintptr_t)kv, lo = (uintptr_t)f->kvs, hi = (uintptr_t)(f->kvs + f->n_kv);
     if (p >= lo && p < hi) {
         uint64_t k = (uint64_t)(kv - f->kvs);
@@ -769,43 +570,4 @@ static uint64_t elem_at(const gguf_file *f, const gguf_kv *kv, uint64_t i) {
     r.pos = (uint64_t)(kv->data - f->base);
     for (uint64_t k = 0; k < i; k++) skip_value(&r, kv->arr_type, 1);
     return r.pos;
-}
-
-gguf_str gguf_arr_str(const gguf_file *f, const gguf_kv *kv, uint64_t i) {
-    gguf_str s = {"", 0};
-    if (kv->type != GGUF_T_ARRAY || kv->arr_type != GGUF_T_STRING || i >= kv->arr_len) return s;
-    uint64_t at = elem_at(f, kv, i);
-    const uint8_t *p = f->base + at;
-    s.len = f->version == 1 ? ld32(p) : ld64(p);
-    s.ptr = (const char *)p + (f->version == 1 ? 4 : 8);
-    return s;
-}
-
-int64_t gguf_arr_int(const gguf_kv *kv, uint64_t i) {
-    if (kv->type != GGUF_T_ARRAY || i >= kv->arr_len) return 0;
-    size_t sz = gguf_vtype_size(kv->arr_type);
-    int64_t v;
-    uint64_t u;
-    bool uns;
-    if (!load_int(kv->arr_type, kv->data + i * sz, &v, &u, &uns)) return 0;
-    return uns ? (int64_t)u : v;
-}
-
-double gguf_arr_float(const gguf_kv *kv, uint64_t i) {
-    if (kv->type != GGUF_T_ARRAY || i >= kv->arr_len) return 0;
-    if (kv->arr_type != GGUF_T_FLOAT32 && kv->arr_type != GGUF_T_FLOAT64) return 0;
-    return ld_float(kv->arr_type, kv->data + i * gguf_vtype_size(kv->arr_type));
-}
-
-bool gguf_arr_sub(const gguf_file *f, const gguf_kv *kv, uint64_t i, gguf_kv *out) {
-    if (kv->type != GGUF_T_ARRAY || kv->arr_type != GGUF_T_ARRAY || i >= kv->arr_len) return false;
-    uint64_t at = elem_at(f, kv, i);
-    const uint8_t *p = f->base + at;
-    *out = *kv;
-    out->type = GGUF_T_ARRAY;
-    out->arr_type = (gguf_vtype)ld32(p);
-    out->arr_len = f->version == 1 ? ld32(p + 4) : ld64(p + 4);
-    out->offset = at;
-    out->data = p + 4 + (f->version == 1 ? 4 : 8);
-    return true;
 }

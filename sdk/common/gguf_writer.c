@@ -8,7 +8,7 @@
  * rules llama.cpp's loader checks. The writer also enforces what our reader
  * enforces (names, block sizes, sizes), so what it writes reads back.
  */
-#include "gguf.h"
+#include "gguf_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -112,33 +112,8 @@ void gguf_writer_free(gguf_writer *w) {
     free(w);
 }
 
-/* Same rule as the reader: non-empty, <= 65535 bytes, UTF-8 without
- * control characters. Checked by round-tripping through a tiny reader
- * would be slower; this is the reader's rule restated. */
-static bool good_name(const char *s, size_t n) {
-    if (n == 0 || n > 65535) return false;
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f) return false;
-            i++;
-            continue;
-        }
-        unsigned k = c >= 0xf5 ? 0 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1 : 0;
-        if (k == 0 || k >= n - i) return false;
-        uint32_t cp = c & (0x3fu >> k);
-        for (unsigned j = 1; j <= k; j++) {
-            if ((p[i + j] & 0xc0) != 0x80) return false;
-            cp = cp << 6 | (p[i + j] & 0x3f);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
+/* Same rule as the reader, so that what we write reads back. */
+static bool good_name(const char *s, size_t n) { return gguf__name_problem(s, n) == NULL; }
 
 /* Start a kv: check the key, remember it, write key and type. */
 static bool begin_kv(gguf_writer *w, const char *key, gguf_vtype t) {
