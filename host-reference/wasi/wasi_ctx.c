@@ -155,24 +155,18 @@ wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errlen) {
         wasi_ctx_free(c);
         return NULL;
     }
-    for (int i = 0; i < 3; i++) {
-        if (wasi_fd_alloc(c) != i) {
-            snprintf(err, errlen, "wasi: out of memory");
-            wasi_ctx_free(c);
-            return NULL;
-        }
+    /* Fixed slots: 0-2 stdio, then the preopens in order from 3, where
+     * wasi-libc looks for them (even when a stdio stream is absent). */
+    c->nfds = 3 + (uint32_t)cfg->n_preopens;
+    if (c->nfds > WASI_MAX_FDS || !(c->fds = calloc(c->nfds, sizeof *c->fds))) {
+        snprintf(err, errlen, "wasi: too many preopened directories");
+        c->nfds = 0;
+        wasi_ctx_free(c);
+        return NULL;
     }
     add_stdio(c, 0, cfg->fd_stdin, false);
     add_stdio(c, 1, cfg->fd_stdout, true);
     add_stdio(c, 2, cfg->fd_stderr, true);
-    /* Preopens start at fd 3 even when a stdio stream is absent: wasi-libc
-     * looks for them there. */
-    bool absent[3];
-    for (int i = 0; i < 3; i++) {
-        absent[i] = !c->fds[i].used;
-        if (absent[i]) c->fds[i] = (wasi_fd){.used = true, .borrowed = true, .host = -1};
-    }
-
     for (int i = 0; i < cfg->n_preopens; i++) {
         const wasi_preopen *p = &cfg->preopens[i];
         if (!p->host_path) { snprintf(err, errlen, "--dir %d: no host directory", i); wasi_ctx_free(c); return NULL; }
@@ -184,9 +178,9 @@ wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errlen) {
             wasi_ctx_free(c);
             return NULL;
         }
-        int64_t fd = wasi_fd_alloc(c);
+        uint32_t fd = 3 + (uint32_t)i;
         c->pre_names[i] = strdup(gname);
-        if (fd < 0 || !c->pre_names[i]) {
+        if (!c->pre_names[i]) {
             close(host);
             snprintf(err, errlen, "wasi: out of memory");
             wasi_ctx_free(c);
@@ -201,8 +195,6 @@ wasi_ctx *wasi_ctx_new(const wasi_config *cfg, char *err, size_t errlen) {
         f->base = R_DIR & ~(p->readonly ? R_MUTATE : 0);
         f->inh = (R_DIR | R_FILE) & ~(p->readonly ? R_MUTATE : 0);
     }
-    for (int i = 0; i < 3; i++)
-        if (absent[i]) memset(&c->fds[i], 0, sizeof c->fds[i]);
     return c;
 }
 

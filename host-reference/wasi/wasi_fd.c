@@ -311,6 +311,7 @@ uint32_t FN(fd_seek)(wasi_ctx *c, uint32_t fd, uint64_t off, uint32_t whence, ui
 uint32_t FN(fd_tell)(wasi_ctx *c, uint32_t fd, uint32_t newoff) {
     wasi_fd *f;
     uint32_t e = wasi_fd_get(c, fd, R_FD_TELL, &f);
+    if (e == W_ENOTCAPABLE) e = wasi_fd_get(c, fd, R_FD_SEEK, &f);   /* seek implies tell */
     if (e) return e;
     uint8_t *p = wasi_mem(c, newoff, 8);
     if (!p) return W_EFAULT;

@@ -133,6 +133,7 @@ static inline uint64_t wasi_mem_size(const wasi_ctx *c) {
 }
 /* Pointer to [ptr, ptr+len) in guest memory, or NULL if any byte is out. */
 static inline uint8_t *wasi_mem(const wasi_ctx *c, uint32_t ptr, uint64_t len) {
+    if (!c->mem || !c->mem->data) return NULL;
     uint64_t size = wasi_mem_size(c);
     if ((uint64_t)ptr > size || len > size - ptr) return NULL;
     return c->mem->data + ptr;

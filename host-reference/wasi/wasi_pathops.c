@@ -104,7 +104,9 @@ uint32_t FN(path_open)(wasi_ctx *c, uint32_t fd, uint32_t dirflags, uint32_t pat
     char name[256];
     if ((e = at(c, fd, 0, path, len, dirflags & W_LOOKUP_FOLLOW, &p, name))) return e;
     int fl = O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
-    bool rd = base & (R_FD_READ | R_FD_READDIR), wr = base & R_FD_WRITE;
+    /* A directory is never opened for writing, whatever rights come along. */
+    bool rd = base & (R_FD_READ | R_FD_READDIR);
+    bool wr = (base & R_FD_WRITE) && !(oflags & W_O_DIRECTORY);
     fl |= wr ? (rd ? O_RDWR : O_WRONLY) : O_RDONLY;
     if (oflags & W_O_CREAT) fl |= O_CREAT;
     if (oflags & W_O_DIRECTORY) fl |= O_DIRECTORY;
