@@ -1,0 +1,228 @@
+/* arm_neon.c: the AArch64 Advanced SIMD table (baseline ARMv8.0: no
+ * dot-product extension needed, so it runs on every AArch64 CPU).
+ *
+ * Q4_0 and Q8_0 rows: widening int8 multiplies (vmull_s8, each product
+ * fits int16) with pairwise accumulation into int32 (vpadalq_s16), so each
+ * block's integer dot is exact, then scaled and summed in float lanes.
+ * F32/F16 rows and the elementwise ops use float lanes with FMA. Other
+ * weight types use the scalar row dot. */
+#include <arm_neon.h>
+#include <math.h>
+#include <string.h>
+#include "kn_internal.h"
+
+#define H2F kn_f16_to_f32
+
+static inline int32x4_t dot32_s8(int8x16_t a0, int8x16_t a1, int8x16_t b0, int8x16_t b1) {
+    int32x4_t s = vdupq_n_s32(0);
+    s = vpadalq_s16(s, vmull_s8(vget_low_s8(a0), vget_low_s8(b0)));
+    s = vpadalq_s16(s, vmull_high_s8(a0, b0));
+    s = vpadalq_s16(s, vmull_s8(vget_low_s8(a1), vget_low_s8(b1)));
+    s = vpadalq_s16(s, vmull_high_s8(a1, b1));
+    return s;
+}
+
+static float vd_q4_0(const blk_q4_0 *w, const blk_q8_0 *x, int nb) {
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    const uint8x16_t m4 = vdupq_n_u8(15);
+    const int8x16_t k8 = vdupq_n_s8(8);
+    for (int i = 0; i < nb; i++) {
+        uint8x16_t b = vld1q_u8(w[i].qs);
+        int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(b, m4)), k8);
+        int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(b, 4)), k8);
+        int32x4_t s = dot32_s8(lo, hi, vld1q_s8(x[i].qs), vld1q_s8(x[i].qs + 16));
+        acc = vfmaq_n_f32(acc, vcvtq_f32_s32(s), H2F(w[i].d) * H2F(x[i].d));
+    }
+    return vaddvq_f32(acc);
+}
+
+static float vd_q8_0(const blk_q8_0 *w, const blk_q8_0 *x, int nb) {
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    for (int i = 0; i < nb; i++) {
+        int32x4_t s = dot32_s8(vld1q_s8(w[i].qs), vld1q_s8(w[i].qs + 16),
+                               vld1q_s8(x[i].qs), vld1q_s8(x[i].qs + 16));
+        acc = vfmaq_n_f32(acc, vcvtq_f32_s32(s), H2F(w[i].d) * H2F(x[i].d));
+    }
+    return vaddvq_f32(acc);
+}
+
+static float vd_f32(const float *w, const float *x, int n) {
+    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = vdupq_n_f32(0.0f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        a0 = vfmaq_f32(a0, vld1q_f32(w + i), vld1q_f32(x + i));
+        a1 = vfmaq_f32(a1, vld1q_f32(w + i + 4), vld1q_f32(x + i + 4));
+    }
+    float s = vaddvq_f32(vaddq_f32(a0, a1));
+    for (; i < n; i++) s += w[i] * x[i];
+    return s;
+}
+
+static float vd_f16(const uint16_t *w, const float *x, int n) {
+    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = vdupq_n_f32(0.0f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float16x8_t h = vreinterpretq_f16_u16(vld1q_u16(w + i));
+        a0 = vfmaq_f32(a0, vcvt_f32_f16(vget_low_f16(h)), vld1q_f32(x + i));
+        a1 = vfmaq_f32(a1, vcvt_high_f32_f16(h), vld1q_f32(x + i + 4));
+    }
+    float s = vaddvq_f32(vaddq_f32(a0, a1));
+    for (; i < n; i++) s += H2F(w[i]) * x[i];
+    return s;
+}
+
+static float neon_vec_dot(uint32_t t, const void *w, const void *xq, int n) {
+    switch (t) {
+    case GGML_F32: return vd_f32(w, xq, n);
+    case GGML_F16: return vd_f16(w, xq, n);
+    case GGML_Q4_0: return vd_q4_0(w, xq, n / QK);
+    case GGML_Q8_0: return vd_q8_0(w, xq, n / QK);
+    default: return kn_ref_vec_dot(t, w, xq, n);
+    }
+}
+
+static void neon_matvec(uint32_t t, const void *W, size_t stride, const void *xq,
+                        float *y, int nrows, int ncols) {
+    for (int r = 0; r < nrows; r++)
+        y[r] = neon_vec_dot(t, (const uint8_t *)W + (size_t)r * stride, xq, ncols);
+}
+
+static void neon_matmul(uint32_t t, const void *W, size_t stride, const void *xq, size_t xq_stride,
+                        float *Y, size_t y_stride, int nrows, int ncols, int nb) {
+    kn_matmul_tiled(neon_vec_dot, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
+}
+
+/* ---- activation quantization: bit-identical to the reference ---- */
+
+static float amax_n(const float *x, int n) {
+    float32x4_t m = vdupq_n_f32(0.0f);
+    for (int j = 0; j < n; j += 4) m = vmaxq_f32(m, vabsq_f32(vld1q_f32(x + j)));
+    return vmaxvq_f32(m);
+}
+
+/* rint with ties to even (FCVTNS), after the reference's clamp */
+static void q8_store_n(const float *x, float id, int8_t *out, int n) {
+    const float32x4_t lo = vdupq_n_f32(-127.0f), hi = vdupq_n_f32(127.0f);
+    for (int j = 0; j < n; j += 8) {
+        float32x4_t a = vminq_f32(vmaxq_f32(vmulq_n_f32(vld1q_f32(x + j), id), lo), hi);
+        float32x4_t b = vminq_f32(vmaxq_f32(vmulq_n_f32(vld1q_f32(x + j + 4), id), lo), hi);
+        int16x8_t h = vcombine_s16(vqmovn_s32(vcvtnq_s32_f32(a)), vqmovn_s32(vcvtnq_s32_f32(b)));
+        vst1_s8(out + j, vqmovn_s16(h));
+    }
+}
+
+static void neon_quantize_act(uint32_t at, const float *x, void *dst, int n) {
+    switch (at) {
+    case GGML_Q8_0: case GGML_Q8_1: {
+        int is1 = at == GGML_Q8_1;
+        uint8_t *out = dst;
+        size_t bs = is1 ? sizeof(blk_q8_1) : sizeof(blk_q8_0);
+        for (int i = 0; i < n / QK; i++, x += QK, out += bs) {
+            float amax = amax_n(x, QK);
+            uint16_t d = kn_f32_to_f16(amax / 127.0f);
+            int8_t *qs = (int8_t *)(out + (is1 ? 4 : 2));
+            q8_store_n(x, amax > 0.0f ? 127.0f / amax : 0.0f, qs, QK);
+            memcpy(out, &d, 2);
+            if (is1) {
+                int s = vaddlvq_s16(vaddq_s16(vmovl_s8(vld1_s8(qs)), vmovl_s8(vld1_s8(qs + 8)))) +
+                        vaddlvq_s16(vaddq_s16(vmovl_s8(vld1_s8(qs + 16)), vmovl_s8(vld1_s8(qs + 24))));
+                uint16_t sh = kn_f32_to_f16(kn_f16_to_f32(d) * (float)s);
+                memcpy(out + 2, &sh, 2);
+            }
+        }
+        break;
+    }
+    case GGML_Q8_K: {
+        blk_q8_K *b = dst;
+        for (int i = 0; i < n / QK_K; i++, x += QK_K) {
+            float amax = amax_n(x, QK_K);
+            b[i].d = amax / 127.0f;
+            q8_store_n(x, amax > 0.0f ? 127.0f / amax : 0.0f, b[i].qs, QK_K);
+            for (int g = 0; g < QK_K / 16; g++)
+                b[i].bsums[g] = (int16_t)vaddlvq_s8(vld1q_s8(b[i].qs + 16 * g));
+        }
+        break;
+    }
+    default: kn_ref_quantize_act(at, x, dst, n); break;
+    }
+}
+
+/* ---- elementwise ---- */
+
+/* exp(x): the same range reduction and polynomial as the x86 version. */
+static inline float32x4_t exp4(float32x4_t x) {
+    x = vminq_f32(x, vdupq_n_f32(88.3762626647949f));
+    x = vmaxq_f32(x, vdupq_n_f32(-87.3365447504f));
+    float32x4_t fx = vrndnq_f32(vmulq_n_f32(x, 1.44269504088896341f));
+    x = vfmsq_f32(x, fx, vdupq_n_f32(0.693359375f));
+    x = vfmsq_f32(x, fx, vdupq_n_f32(-2.12194440e-4f));
+    float32x4_t y = vdupq_n_f32(1.9875691500e-4f);
+    y = vfmaq_f32(vdupq_n_f32(1.3981999507e-3f), y, x);
+    y = vfmaq_f32(vdupq_n_f32(8.3334519073e-3f), y, x);
+    y = vfmaq_f32(vdupq_n_f32(4.1665795894e-2f), y, x);
+    y = vfmaq_f32(vdupq_n_f32(1.6666665459e-1f), y, x);
+    y = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), y, x);
+    y = vfmaq_f32(vaddq_f32(x, vdupq_n_f32(1.0f)), y, vmulq_f32(x, x));
+    int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(fx), vdupq_n_s32(127)), 23);
+    return vmulq_f32(y, vreinterpretq_f32_s32(e));
+}
+
+static float neon_dot_f32(const float *a, const float *b, int n) { return vd_f32(a, b, n); }
+
+static void neon_axpy(float *y, float a, const float *x, int n) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vfmaq_n_f32(vld1q_f32(y + i), vld1q_f32(x + i), a));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+static void neon_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
+    float r = 1.0f / sqrtf(vd_f32(x, x, n) / (float)n + eps);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(out + i, vmulq_f32(vmulq_n_f32(vld1q_f32(x + i), r), vld1q_f32(w + i)));
+    for (; i < n; i++) out[i] = x[i] * r * w[i];
+}
+
+static void neon_softmax(float *x, int n) {
+    if (n <= 0) return;
+    float mx = x[0];
+    for (int i = 1; i < n; i++) mx = fmaxf(mx, x[i]);
+    float32x4_t vs = vdupq_n_f32(0.0f), vmx = vdupq_n_f32(mx);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t e = exp4(vsubq_f32(vld1q_f32(x + i), vmx));
+        vst1q_f32(x + i, e);
+        vs = vaddq_f32(vs, e);
+    }
+    float sum = vaddvq_f32(vs);
+    for (; i < n; i++) {
+        x[i] = expf(x[i] - mx);
+        sum += x[i];
+    }
+    float inv = 1.0f / sum;
+    for (i = 0; i + 4 <= n; i += 4) vst1q_f32(x + i, vmulq_n_f32(vld1q_f32(x + i), inv));
+    for (; i < n; i++) x[i] *= inv;
+}
+
+static void neon_silu_mul(float *g, const float *up, int n) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t v = vld1q_f32(g + i);
+        float32x4_t s = vdivq_f32(v, vaddq_f32(vdupq_n_f32(1.0f), exp4(vnegq_f32(v))));
+        vst1q_f32(g + i, vmulq_f32(s, vld1q_f32(up + i)));
+    }
+    for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * up[i];
+}
+
+const kn_ops kn_ops_neon = {
+    .name = "neon", .isa = KN_NEON,
+    .quantize_act = neon_quantize_act,
+    .matvec = neon_matvec,
+    .matmul = neon_matmul,
+    .rmsnorm = neon_rmsnorm,
+    .softmax = neon_softmax,
+    .silu_mul = neon_silu_mul,
+    .rope = kn_ref_rope,
+    .attention = kn_ref_attention,
+    .dot_f32 = neon_dot_f32,
+    .axpy = neon_axpy,
+};
