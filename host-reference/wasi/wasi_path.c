@@ -104,10 +104,12 @@ static uint32_t walk_dir(int root, const char *path, int *out) {
         }
         int cur = depth ? stack[depth - 1] : root;
         struct stat st;
+    again:
         if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) != 0) { err = wasi_errno(errno); break; }
         if (S_ISLNK(st.st_mode)) {
             if (++links > MAX_SYMLINKS) { err = W_ELOOP; break; }
             ssize_t n = readlinkat(cur, comp, target, sizeof target);
+            if (n < 0 && errno == EINVAL) goto again;   /* replaced since fstatat */
             if (n < 0) { err = wasi_errno(errno); break; }
             if ((size_t)n >= sizeof target) { err = W_ENAMETOOLONG; break; }
             target[n] = 0;
@@ -195,6 +197,10 @@ uint32_t wasi_resolve(int root, const char *path, bool follow, int *parent,
                     int e = errno;
                     close(pfd);
                     if (++links > MAX_SYMLINKS) return W_ELOOP;
+                    if (t < 0 && e == EINVAL) {          /* replaced since fstatat: again */
+                        if (slash) strcat(cur, "/");
+                        continue;
+                    }
                     if (t < 0) return wasi_errno(e);
                     if ((size_t)t >= sizeof target) return W_ENAMETOOLONG;
                     target[t] = 0;
