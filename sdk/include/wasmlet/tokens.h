@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wasmlet/wasmlet.h"   /* errors: wl_last_error() */
+
 typedef struct wl_vocab wl_vocab;
 
 /* Reads and parses a GGUF file (at most 1 GiB). */
