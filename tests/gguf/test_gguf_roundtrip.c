@@ -278,7 +278,62 @@ static void refusals(void) {
     printf("ok   writer refusals\n");
 }
 
+/* GGUF v1 built by hand (u32 counts, lengths and dimensions): read, and
+ * re-encoded as v3 by copying. */
+static void v1(void) {
+    uint8_t b[512];
+    size_t o = 0;
+#define P32(v) do { uint32_t x_ = (v); for (int i_ = 0; i_ < 4; i_++) b[o++] = (uint8_t)(x_ >> 8 * i_); } while (0)
+#define P64(v) do { P32((uint32_t)(v)); P32((uint32_t)((uint64_t)(v) >> 32)); } while (0)
+#define PS(s) do { P32((uint32_t)strlen(s)); memcpy(b + o, s, strlen(s)); o += strlen(s); } while (0)
+    memcpy(b, "GGUF", 4); o = 4;
+    P32(1); P32(2); P32(3);
+    PS("general.architecture"); P32(GGUF_T_STRING); PS("llama");
+    PS("tokenizer.ggml.tokens"); P32(GGUF_T_ARRAY); P32(GGUF_T_STRING); P32(3); PS("<s>"); PS(""); PS("xyz");
+    PS("n"); P32(GGUF_T_ARRAY); P32(GGUF_T_ARRAY); P32(2);
+    P32(GGUF_T_INT16); P32(1); b[o++] = 0xfe; b[o++] = 0xff;
+    P32(GGUF_T_STRING); P32(1); PS("q");
+    PS("a"); P32(2); P32(4); P32(2); P32(GGML_F32); P64(0);
+    PS("b"); P32(1); P32(32); P32(GGML_Q8_0); P64(32);
+    while (o % 32) b[o++] = 0;
+    for (int i = 0; i < 32 + 34; i++) b[o++] = (uint8_t)i;
+    char err[256];
+    gguf_file *f = gguf_open_buffer(b, o, err, sizeof err);
+    CHECK(f, "v1: %s", err);
+    if (!f) return;
+    gguf_str s;
+    const gguf_kv *a;
+    gguf_kv sub;
+    CHECK(gguf_version(f) == 1 && gguf_get_str(f, "general.architecture", &s, err, sizeof err) &&
+          gguf_str_eq(s, "llama"), "v1 string");
+    CHECK(gguf_get_arr(f, "tokenizer.ggml.tokens", GGUF_T_STRING, &a, err, sizeof err) && a->arr_len == 3 &&
+          gguf_str_eq(gguf_arr_str(f, a, 0), "<s>") && gguf_arr_str(f, a, 1).len == 0 &&
+          gguf_str_eq(gguf_arr_str(f, a, 2), "xyz"), "v1 string array");
+    CHECK(gguf_get_arr(f, "n", GGUF_T_ARRAY, &a, err, sizeof err) && gguf_arr_sub(f, a, 0, &sub) &&
+          sub.arr_len == 1 && gguf_arr_int(&sub, 0) == -2 && gguf_arr_sub(f, a, 1, &sub) &&
+          gguf_str_eq(gguf_arr_str(f, &sub, 0), "q"), "v1 nested");
+    const gguf_tensor *t = gguf_find_tensor(f, "a"), *q = gguf_find_tensor(f, "b");
+    CHECK(t && t->n_dims == 2 && t->ne[0] == 4 && t->ne[1] == 2 && t->n_bytes == 32 &&
+          ((const uint8_t *)t->data)[31] == 31, "v1 tensor a");
+    CHECK(q && q->ne[0] == 32 && q->n_bytes == 34 && ((const uint8_t *)q->data)[0] == 32, "v1 tensor b");
+    gguf_writer *w = gguf_writer_new(32);
+    for (uint64_t i = 0; i < gguf_kv_count(f); i++) gguf_w_copy_kv(w, f, gguf_kv_at(f, i));
+    size_t n;
+    void *img = gguf_writer_finish(w, &n, err, sizeof err);
+    gguf_file *g = img ? gguf_open_buffer(img, n, err, sizeof err) : NULL;
+    CHECK(g && gguf_version(g) == 3 && gguf_get_arr(g, "n", GGUF_T_ARRAY, &a, err, sizeof err) &&
+          gguf_arr_sub(g, a, 1, &sub) && gguf_str_eq(gguf_arr_str(g, &sub, 0), "q") &&
+          gguf_get_arr(g, "tokenizer.ggml.tokens", GGUF_T_STRING, &a, err, sizeof err) &&
+          gguf_str_eq(gguf_arr_str(g, a, 2), "xyz"), "v1 -> v3 copy: %s", err);
+    gguf_close(g);
+    free(img);
+    gguf_writer_free(w);
+    gguf_close(f);
+    printf("ok   v1 read and copied to v3\n");
+}
+
 int main(void) {
+    v1();
     roundtrip(32);
     roundtrip(64);
     roundtrip(1);
