@@ -1,0 +1,344 @@
+/* test_bundle.c: building, signing, verifying, inspecting and extracting
+ * bundles; reproducibility; atomic output; mapping a model out of the
+ * bundle; the verified-cache; minisign checking a bundle's manifest. */
+#include <sodium.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "build.h"
+#include "bundle.h"
+#include "json.h"
+#include "vcache.h"
+#include "tb.h"
+
+static char err[1024];
+static const char *D;
+
+static bool same_file(const char *a, const char *b) {
+    size_t na, nb;
+    uint8_t *pa = tb_read(a, &na), *pb = tb_read(b, &nb);
+    bool same = pa && pb && na == nb && memcmp(pa, pb, na) == 0;
+    free(pa);
+    free(pb);
+    return same;
+}
+
+static void setup(void) {
+    CHECK(tb_write(tb_path("app.wasm"), tb_wasm, sizeof tb_wasm), "write wasm");
+    CHECK(tb_make_gguf(tb_path("m1.gguf"), true, 256, 1), "gguf");
+    CHECK(tb_make_gguf(tb_path("m2.gguf"), false, 512, 2), "gguf");
+    CHECK(tb_make_gguf(tb_path("tok.gguf"), true, 0, 3), "gguf");
+    CHECK(tb_write(tb_path("junk.gguf"), "GGUF\3\0\0\0garbage", 16), "junk");
+    CHECK(tb_run(pack_cmd_keygen, "keygen", "-p", tb_path("k.pub"), "-s", tb_path("k.sec"), "-W", NULL) == 0, "keygen");
+    CHECK(tb_run(pack_cmd_keygen, "keygen", "-p", tb_path("o.pub"), "-s", tb_path("o.sec"), "-W", NULL) == 0, "keygen");
+    mkdir(tb_path("out"), 0755);
+}
+
+#define BUILD_BASE(out) "build", "--wasm", tb_path("app.wasm"), "--name", "demo", "--version", "1.0", "-o", out
+
+static void test_unsigned_minimal(void) {
+    const char *out = tb_path("out/min.wasmlet");
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", "default=", NULL) == 2, "empty model file is a usage error");
+    char arg[600];
+    snprintf(arg, sizeof arg, "default=%s", tb_path("m1.gguf"));
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", arg, NULL) == 0, "build minimal");
+    bundle *b = bundle_open(out, err, sizeof err);
+    CHECK(b != NULL, "%s", err);
+    if (!b) return;
+    const manifest *m = bundle_manifest(b);
+    CHECK(!bundle_is_signed(b), "unsigned");
+    CHECK(!strcmp(m->tokenizer, "models/default.gguf"), "tokenizer from the model: %s", m->tokenizer);
+    CHECK(bundle_member_count(b) == 2, "members %zu", bundle_member_count(b));
+    CHECK(!strcmp(m->models[0].architecture, "llama") && !strcmp(m->models[0].quantization, "F32"), "model info");
+    CHECK(m->models[0].context_length == 256 && m->models[0].parameter_count == 64 * 4 + 64, "ctx/params %llu %llu",
+          (unsigned long long)m->models[0].context_length, (unsigned long long)m->models[0].parameter_count);
+    bool cached;
+    CHECK(bundle_check_members(b, 0, &cached, NULL, NULL, err, sizeof err), "%s", err);
+    /* Map the model straight out of the bundle: no copy, GGUF alignment holds. */
+    const bundle_member *mm = bundle_find(b, "models/default.gguf");
+    CHECK(mm && mm->offset % 512 == 0, "model data on a 512-byte boundary");
+    const void *data;
+    void *base;
+    size_t len;
+    if (mm && bundle_map_member(b, mm, &data, &base, &len, err, sizeof err)) {
+        gguf_file *g = gguf_open_buffer(data, (size_t)mm->size, err, sizeof err);
+        CHECK(g != NULL, "GGUF from the mapped member: %s", err);
+        if (g) {
+            const gguf_tensor *t = gguf_tensor_at(g, 0);
+            CHECK(((uintptr_t)t->data - (uintptr_t)data + mm->offset) % 32 == 0, "tensor data aligned in the file");
+            CHECK((const uint8_t *)t->data >= (const uint8_t *)base && (const uint8_t *)t->data < (const uint8_t *)base + len,
+                  "tensor data points into the bundle mapping");
+            gguf_close(g);
+        }
+        bundle_unmap(base, len);
+    } else {
+        CHECK(0, "map: %s", err);
+    }
+    bundle_trust t = {0};
+    CHECK(bundle_trust_add_file(&t, tb_path("k.pub"), err, sizeof err), "%s", err);
+    CHECK_ERR(bundle_verify_signature(b, &t, NULL, err, sizeof err), err, "not signed");
+    bundle_trust_free(&t);
+    bundle_close(b);
+    CHECK(tb_run(pack_cmd_verify, "verify", "-p", tb_path("k.pub"), out, NULL) == 1, "verify of an unsigned bundle must fail");
+}
+
+static void full_build(const char *out, const char *key) {
+    char a1[600], a2[600];
+    snprintf(a1, sizeof a1, "default=%s", tb_path("m1.gguf"));
+    snprintf(a2, sizeof a2, "second=%s", tb_path("m2.gguf"));
+    int r = key ? tb_run(pack_cmd_build, BUILD_BASE(out), "--model", a1, "--model", a2, "--tokenizer", tb_path("tok.gguf"),
+                         "--description", "a demo app", "--dir", "/data:ro", "--dir", "/work", "--env", "MODE=fast",
+                         "--env", "EMPTY=", "--max-memory", "1073741824", "--timeout", "30", "--ctx-size", "2048",
+                         "-s", key, NULL)
+                 : tb_run(pack_cmd_build, BUILD_BASE(out), "--model", a1, "--model", a2, "--tokenizer", tb_path("tok.gguf"),
+                          "--description", "a demo app", "--dir", "/data:ro", "--dir", "/work", "--env", "MODE=fast",
+                          "--env", "EMPTY=", "--max-memory", "1073741824", "--timeout", "30", "--ctx-size", "2048", NULL);
+    CHECK(r == 0, "full build (%s)", key ? "signed" : "unsigned");
+}
+
+static void test_signed_full(void) {
+    const char *out = tb_path("out/full.wasmlet");
+    full_build(out, tb_path("k.sec"));
+    CHECK(tb_run(pack_cmd_verify, "verify", "-p", tb_path("k.pub"), out, NULL) == 0, "verify with the right key");
+    CHECK(tb_run(pack_cmd_verify, "verify", "-p", tb_path("o.pub"), out, NULL) == 1, "verify with another key must fail");
+    CHECK(tb_run(pack_cmd_verify, "verify", "--trust", tb_path("o.pub"), "-p", tb_path("k.pub"), "--full", out, NULL) == 0,
+          "verify with a key set containing the signer");
+
+    /* inspect --json is strict JSON with the manifest's facts and the signer. */
+    CHECK(tb_run_to(tb_path("inspect.json"), pack_cmd_inspect, "inspect", "--json", out) == 0, "inspect --json");
+    size_t n;
+    char *text = (char *)tb_read(tb_path("inspect.json"), &n);
+    json_value *j = text ? json_parse(text, n, err, sizeof err) : NULL;
+    CHECK(j != NULL, "inspect output is not JSON: %s", err);
+    if (j) {
+        ms_pubkey pk;
+        char id[17];
+        CHECK(ms_pubkey_load(tb_path("k.pub"), &pk, err, sizeof err), "%s", err);
+        ms_keyid_hex(pk.keyid, id);
+        CHECK(!strcmp(json_get(j, "signer_key_id")->str, id), "signer id");
+        const json_value *models = json_get(j, "models"), *mem = json_get(j, "members");
+        CHECK(models->len == 2 && !strcmp(json_get(&models->items[1], "alias")->str, "second"), "models");
+        CHECK(json_get(&models->items[1], "context_length")->integer == 512, "ctx");
+        CHECK(mem->len == 4 && !strcmp(json_get(&mem->items[1], "path")->str, "tokenizer.gguf"), "members");
+        const json_value *cap = json_get(j, "capabilities");
+        CHECK(json_get(cap, "dirs")->len == 2 && json_get(&json_get(cap, "dirs")->items[0], "readonly")->boolean, "dirs");
+        CHECK(!strcmp(json_get(json_get(cap, "env"), "MODE")->str, "fast"), "env");
+        CHECK(json_get(json_get(j, "limits"), "ctx_size")->integer == 2048, "limits");
+        json_free(j);
+    }
+    free(text);
+    CHECK(tb_run_to(tb_path("inspect.txt"), pack_cmd_inspect, "inspect", out, NULL) == 0, "inspect");
+    text = (char *)tb_read(tb_path("inspect.txt"), &n);
+    CHECK(text && strstr(text, "models/second.gguf") && strstr(text, "/data (read-only)"), "inspect text:\n%s", text);
+    free(text);
+
+    /* minisign itself verifies the extracted manifest against our key. */
+    CHECK(tb_run(pack_cmd_extract, "extract", out, tb_path("x"), NULL) == 0, "extract");
+    CHECK(same_file(tb_path("x/models/second.gguf"), tb_path("m2.gguf")), "extracted model differs");
+    CHECK(same_file(tb_path("x/tokenizer.gguf"), tb_path("tok.gguf")), "extracted tokenizer differs");
+    CHECK(same_file(tb_path("x/app.wasm"), tb_path("app.wasm")), "extracted wasm differs");
+    if (tb_sh("minisign -v >/dev/null 2>&1") == 0)
+        CHECK(tb_sh("minisign -Vq -p %s -m %s/x/manifest.json", tb_path("k.pub"), D) == 0, "minisign -V on the manifest");
+    else
+        printf("note: minisign not installed, manifest interop check skipped\n");
+    CHECK(tb_run(pack_cmd_extract, "extract", out, tb_path("x"), NULL) == 1, "extract over existing files needs --force");
+    CHECK(tb_run(pack_cmd_extract, "extract", "--force", out, tb_path("x"), NULL) == 0, "extract --force");
+
+    /* Never follow a symlink planted in the target. */
+    CHECK(tb_write(tb_path("victim"), "keep", 4), "victim");
+    mkdir(tb_path("y"), 0755);
+    CHECK(symlink(tb_path("victim"), tb_path("y/app.wasm")) == 0, "symlink");
+    CHECK(tb_run(pack_cmd_extract, "extract", out, tb_path("y"), NULL) == 1, "planted symlink must be refused");
+    CHECK(tb_run(pack_cmd_extract, "extract", "--force", out, tb_path("y"), NULL) == 0, "--force replaces the link itself");
+    CHECK(same_file(tb_path("victim"), tb_path("victim")) && tb_read(tb_path("victim"), &n) && n == 4, "victim changed");
+    mkdir(tb_path("z"), 0755);
+    mkdir(tb_path("elsewhere"), 0755);
+    CHECK(symlink(tb_path("elsewhere"), tb_path("z/models")) == 0, "symlink dir");
+    CHECK(tb_run(pack_cmd_extract, "extract", "--force", out, tb_path("z"), NULL) == 1, "symlinked models/ must be refused");
+    CHECK(tb_count_entries(tb_path("elsewhere")) == 0, "wrote through a symlinked directory");
+}
+
+static void test_reproducible(void) {
+    setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+    full_build(tb_path("out/r1.wasmlet"), tb_path("k.sec"));
+    full_build(tb_path("out/r2.wasmlet"), tb_path("k.sec"));
+    CHECK(same_file(tb_path("out/r1.wasmlet"), tb_path("out/r2.wasmlet")), "signed builds differ");
+    full_build(tb_path("out/u1.wasmlet"), NULL);
+    full_build(tb_path("out/u2.wasmlet"), NULL);
+    CHECK(same_file(tb_path("out/u1.wasmlet"), tb_path("out/u2.wasmlet")), "unsigned builds differ");
+    setenv("SOURCE_DATE_EPOCH", "1700000001", 1);
+    full_build(tb_path("out/u3.wasmlet"), NULL);
+    CHECK(!same_file(tb_path("out/u1.wasmlet"), tb_path("out/u3.wasmlet")), "SOURCE_DATE_EPOCH not used");
+    /* The tar is plain ustar: no pax records, fixed owner and mode (GNU tar's view). */
+    CHECK(tb_sh("tar --numeric-owner -tvf %s | grep -v '^-rw-r--r-- 0/0 ' | grep -q .", tb_path("out/u1.wasmlet")) != 0,
+          "unexpected tar header fields");
+    CHECK(tb_sh("tar -tf %s | tr '\\n' ' ' | grep -qx 'manifest.json app.wasm tokenizer.gguf models/default.gguf models/second.gguf '",
+                tb_path("out/u1.wasmlet")) == 0, "member order");
+    /* sign turns the unsigned bundle into exactly the signed build. */
+    setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+    CHECK(tb_run(pack_cmd_sign, "sign", "-s", tb_path("k.sec"), tb_path("out/u1.wasmlet"), NULL) == 0, "sign");
+    CHECK(same_file(tb_path("out/u1.wasmlet"), tb_path("out/r1.wasmlet")), "sign differs from a signed build");
+    CHECK(tb_run(pack_cmd_verify, "verify", "-p", tb_path("k.pub"), tb_path("out/u1.wasmlet"), NULL) == 0, "verify signed");
+    /* re-signing with another key replaces the signature */
+    CHECK(tb_run(pack_cmd_sign, "sign", "-s", tb_path("o.sec"), tb_path("out/u1.wasmlet"), NULL) == 0, "re-sign");
+    CHECK(tb_run(pack_cmd_verify, "verify", "-p", tb_path("k.pub"), tb_path("out/u1.wasmlet"), NULL) == 1, "old key");
+    CHECK(tb_run(pack_cmd_verify, "verify", "-p", tb_path("o.pub"), tb_path("out/u1.wasmlet"), NULL) == 0, "new key");
+    unsetenv("SOURCE_DATE_EPOCH");
+}
+
+/* Every bad input fails before anything is written: no output, no temp. */
+static void test_bad_inputs(void) {
+    const char *out = tb_path("out/bad.wasmlet");
+    char good[600], nov[600], junk[600];
+    snprintf(good, sizeof good, "default=%s", tb_path("m1.gguf"));
+    snprintf(nov, sizeof nov, "default=%s", tb_path("m2.gguf"));
+    snprintf(junk, sizeof junk, "default=%s", tb_path("junk.gguf"));
+    tb_write(tb_path("notwasm"), "hello", 5);
+    uint8_t nostart[sizeof tb_wasm];
+    memcpy(nostart, tb_wasm, sizeof tb_wasm);
+    nostart[28] = 'S';   /* "_Start" */
+    tb_write(tb_path("nostart.wasm"), nostart, sizeof nostart);
+    uint8_t trunc[20];
+    memcpy(trunc, tb_wasm, sizeof trunc);
+    tb_write(tb_path("trunc.wasm"), trunc, sizeof trunc);
+    tb_write(out, "old", 3);
+    int before = tb_count_entries(tb_path("out"));
+    struct { const char *what, *wasm, *model, *tok, *extra; } cases[] = {
+        {"not wasm", tb_path("notwasm"), good, NULL, NULL},
+        {"no _start", tb_path("nostart.wasm"), good, NULL, NULL},
+        {"truncated wasm", tb_path("trunc.wasm"), good, NULL, NULL},
+        {"missing wasm", tb_path("nope.wasm"), good, NULL, NULL},
+        {"bad gguf", tb_path("app.wasm"), junk, NULL, NULL},
+        {"model without vocabulary", tb_path("app.wasm"), nov, NULL, NULL},
+        {"tokenizer without vocabulary", tb_path("app.wasm"), good, tb_path("m2.gguf"), NULL},
+        {"tokenizer not gguf", tb_path("app.wasm"), good, tb_path("notwasm"), NULL},
+        {"bad alias", tb_path("app.wasm"), "../x=/etc/passwd", NULL, NULL},
+        {"bad dir", tb_path("app.wasm"), good, NULL, "relative/dir"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int r = cases[i].tok ? tb_run(pack_cmd_build, BUILD_BASE(out), "--model", cases[i].model, "--tokenizer", cases[i].tok, NULL)
+              : cases[i].extra ? tb_run(pack_cmd_build, BUILD_BASE(out), "--model", cases[i].model, "--dir", cases[i].extra, NULL)
+                               : tb_run(pack_cmd_build, "build", "--wasm", cases[i].wasm, "--name", "d", "--version", "1",
+                                        "-o", out, "--model", cases[i].model, NULL);
+        CHECK(r == 1, "%s: exit %d", cases[i].what, r);
+    }
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", good, "--model", good, NULL) == 1, "duplicate alias");
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", good, "--env", "A=1", "--env", "A=2", NULL) == 1, "duplicate env");
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", good, "--timeout", "-1", NULL) == 1, "negative timeout");
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", good, "--bogus", "x", NULL) == 2, "unknown option");
+    CHECK(tb_count_entries(tb_path("out")) == before, "a failed build left files behind");
+    size_t n;
+    uint8_t *old = tb_read(out, &n);
+    CHECK(old && n == 3 && !memcmp(old, "old", 3), "a failed build touched the existing output");
+    free(old);
+    /* Output directory that does not exist: clear error, nothing written. */
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(tb_path("nodir/x.wasmlet")), "--model", good, NULL) == 1, "missing out dir");
+}
+
+static void test_optimize(void) {
+    if (tb_sh("wasm-opt --version >/dev/null 2>&1") != 0) {
+        printf("note: wasm-opt not installed, --optimize check skipped\n");
+        return;
+    }
+    char good[600];
+    snprintf(good, sizeof good, "default=%s", tb_path("m1.gguf"));
+    const char *out = tb_path("out/opt.wasmlet");
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", good, "--optimize", NULL) == 0, "build --optimize");
+    bundle *b = bundle_open(out, err, sizeof err);
+    CHECK(b != NULL, "%s", err);
+    if (!b) return;
+    const bundle_member *w = bundle_find(b, "app.wasm");
+    CHECK(w && w->size < sizeof tb_wasm, "optimized wasm is %llu bytes (input %zu)", w ? (unsigned long long)w->size : 0ull,
+          sizeof tb_wasm);
+    bundle_close(b);
+}
+
+static void test_verified_cache(void) {
+    const char *out = tb_path("out/cache.wasmlet");
+    char good[600];
+    snprintf(good, sizeof good, "default=%s", tb_path("m1.gguf"));
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", good, NULL) == 0, "build");
+    /* Entries are only written for files older than the racy window. */
+    bundle *b = bundle_open(out, err, sizeof err);
+    bool cached = true;
+    CHECK(b && bundle_check_members(b, 0, &cached, NULL, NULL, err, sizeof err) && !cached, "fresh file: %s", err);
+    bundle_close(b);
+    b = bundle_open(out, err, sizeof err);
+    CHECK(b && bundle_check_members(b, 0, &cached, NULL, NULL, err, sizeof err) && !cached, "racy: must not be cached");
+    bundle_close(b);
+    struct timespec ts = {VCACHE_RACY_SECONDS, 300000000};
+    nanosleep(&ts, NULL);
+    b = bundle_open(out, err, sizeof err);
+    CHECK(b && bundle_check_members(b, 0, &cached, NULL, NULL, err, sizeof err) && !cached, "first: %s", err);
+    bundle_close(b);
+    b = bundle_open(out, err, sizeof err);
+    CHECK(b && bundle_check_members(b, 0, &cached, NULL, NULL, err, sizeof err) && cached, "repeat must hit the cache");
+    CHECK(b && bundle_check_members(b, BUNDLE_VERIFY_FULL, &cached, NULL, NULL, err, sizeof err) && !cached, "--full");
+    const bundle_member *mm = b ? bundle_find(b, "models/default.gguf") : NULL;
+    uint64_t off = mm ? mm->offset + mm->size - 1 : 0;
+    bundle_close(b);
+
+    /* Change one byte in place, then put mtime back: ctime still moves. */
+    struct stat st;
+    CHECK(stat(out, &st) == 0, "stat");
+    int fd = open(out, O_RDWR);
+    uint8_t byte;
+    CHECK(fd >= 0 && pread(fd, &byte, 1, (off_t)off) == 1, "read");
+    byte ^= 1;
+    CHECK(pwrite(fd, &byte, 1, (off_t)off) == 1, "write");
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    CHECK(futimens(fd, times) == 0, "futimens");
+    close(fd);
+    b = bundle_open(out, err, sizeof err);
+    CHECK(b != NULL, "%s", err);
+    CHECK_ERR(b && bundle_check_members(b, 0, &cached, NULL, NULL, err, sizeof err), err, "SHA-256 mismatch");
+    CHECK(!cached, "a changed file must not be vouched for");
+    bundle_close(b);
+    CHECK(tb_run(pack_cmd_verify, "verify", "-p", tb_path("k.pub"), out, NULL) == 1, "verify");
+
+    /* A cache directory others can enter is not used. */
+    b = bundle_open(tb_path("out/full.wasmlet"), err, sizeof err);
+    CHECK(b && bundle_check_members(b, 0, &cached, NULL, NULL, err, sizeof err), "%s", err);
+    CHECK(b && bundle_check_members(b, 0, &cached, NULL, NULL, err, sizeof err) && cached, "warm");
+    chmod(getenv("WASMLET_CACHE_DIR"), 0755);
+    CHECK(b && bundle_check_members(b, 0, &cached, NULL, NULL, err, sizeof err) && !cached, "open cache dir must be ignored");
+    chmod(getenv("WASMLET_CACHE_DIR"), 0700);
+    bundle_close(b);
+}
+
+static void test_real_model(void) {
+    const char *shared = getenv("WASMLET_SHARED");
+    char model[600], arg[700];
+    snprintf(model, sizeof model, "%s/models/stories260K.gguf", shared ? shared : "../shared");
+    if (!tb_exists(model)) {
+        printf("note: %s absent, real-model check skipped\n", model);
+        return;
+    }
+    snprintf(arg, sizeof arg, "default=%s", model);
+    const char *out = tb_path("out/stories.wasmlet");
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", arg, "-s", tb_path("k.sec"), NULL) == 0, "build stories");
+    CHECK(tb_run(pack_cmd_verify, "verify", "-p", tb_path("k.pub"), out, NULL) == 0, "verify stories");
+    bundle *b = bundle_open(out, err, sizeof err);
+    CHECK(b != NULL, "%s", err);
+    if (b) {
+        const manifest_model *md = &bundle_manifest(b)->models[0];
+        CHECK(!strcmp(md->architecture, "llama") && !strcmp(md->quantization, "F32"), "%s %s", md->architecture, md->quantization);
+        CHECK(md->parameter_count > 200000 && md->parameter_count < 400000, "params %llu", (unsigned long long)md->parameter_count);
+        CHECK(md->context_length > 0, "context length");
+        bundle_close(b);
+    }
+}
+
+int main(void) {
+    D = tb_tmpdir();
+    CHECK(ms_init(err, sizeof err), "%s", err);
+    setup();
+    test_unsigned_minimal();
+    test_signed_full();
+    test_reproducible();
+    test_bad_inputs();
+    test_optimize();
+    test_verified_cache();
+    test_real_model();
+    return tb_finish("test_bundle");
+}
