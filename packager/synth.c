@@ -17,6 +17,7 @@
  * byte vocabulary: <unk>, <s>, </s>, the 256 byte tokens <0x00>..<0xFF>,
  * then filler pieces up to --vocab.
  */
+#define _POSIX_C_SOURCE 200809L   /* strdup */
 #include "synth.h"
 
 #include <errno.h>

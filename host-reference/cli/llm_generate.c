@@ -3,6 +3,7 @@
  * UTF-8 characters only), timings go to stderr. --ids prints the
  * generated token ids instead of text and --logits N prints, as JSON, the
  * evaluated tokens and the logits of the first N positions (for tests). */
+#define _POSIX_C_SOURCE 200809L   /* clock_gettime, sysconf, getpid */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>

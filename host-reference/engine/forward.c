@@ -26,6 +26,11 @@
 
 enum { MAX_MM = 3 };
 
+/* Below this many multiply-adds a job runs on the calling thread: waking
+ * the pool costs more than it saves (tiny models, short attention). The
+ * split never changes a result, only who computes it. */
+#define SMALL_JOB (1u << 18)
+
 typedef struct {
     const kn_ops *kn;
     int n_w;
@@ -84,18 +89,21 @@ static void matmul(llm_context *c, const float *X, int nb, int n_w,
             job.xq_stride = (size_t)n_in * sizeof(float);
         } else {
             quant_job q = {c->kn, act, X, n_in, c->xq, c->xq_row_bytes, nb};
-            if (nb == 1) quant_worker(&q, 0, 1);
+            if ((size_t)nb * (size_t)n_in < SMALL_JOB) quant_worker(&q, 0, 1);
             else llm_pool_run(c->pool, quant_worker, &q);
             job.xq = c->xq;
             job.xq_stride = c->xq_row_bytes;
         }
+        size_t work = 0;
         while (k < n_w && job.n_w < MAX_MM && kn_act_type(w[k]->type) == act) {
             job.w[job.n_w] = w[k];
             job.y[job.n_w] = y[k];
+            work += (size_t)w[k]->rows * (size_t)w[k]->cols * (size_t)nb;
             job.n_w++;
             k++;
         }
-        llm_pool_run(c->pool, mm_worker, &job);
+        if (work < SMALL_JOB) mm_worker(&job, 0, 1);
+        else llm_pool_run(c->pool, mm_worker, &job);
     }
 }
 
@@ -199,7 +207,8 @@ void llm_forward(llm_context *c, const int32_t *tokens, int nb, bool want_all,
         store_kv(c, c->k_cache[l], c->k, nb, KV);
         store_kv(c, c->v_cache[l], c->v, nb, KV);
         attn_job aj = {c, l, nb};
-        llm_pool_run(c->pool, attn_worker, &aj);
+        if ((size_t)nb * (size_t)(c->pos + nb) * (size_t)E < SMALL_JOB) attn_worker(&aj, 0, 1);
+        else llm_pool_run(c->pool, attn_worker, &aj);
         const llm_weight *wo[1] = {&L->wo};
         float *o[1] = {c->xb};
         matmul(c, c->att, nb, 1, wo, o);

@@ -6,6 +6,7 @@
  * (weight bytes per token / bandwidth). Models are generated once into
  * DIR and reused. Usage: bench_engine DIR [TYPE...]
  * Environment: BENCH_RUNS (default 3). */
+#define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,7 @@
  * a small llama built in memory with the GGUF writer, then broken in one
  * place; the unbroken model must load (so the refusals are for the
  * reason tested and nothing else). */
+#define _POSIX_C_SOURCE 200809L   /* stat */
 #include "engine_test.h"
 
 enum { E = 32, H = 4, HKV = 2, F = 64, VOC = 40, KVD = E / H * HKV };

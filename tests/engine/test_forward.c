@@ -5,6 +5,7 @@
  * F32, qwen2 (biases, neox RoPE) passes the same checks, embeddings
  * are unit length, and bad evaluation requests are refused.
  * Usage: test_forward WORKDIR */
+#define _POSIX_C_SOURCE 200809L   /* stat */
 #include "engine_test.h"
 
 static const int32_t seq[] = {1, 70, 120, 33, 200, 258, 3, 99, 150, 151, 152, 40, 41, 42, 43,

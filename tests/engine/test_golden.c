@@ -2,6 +2,7 @@
  * model: stories260K's 256 greedy tokens from BOS, and its logits for the
  * first 16 positions within 1e-4 relative; llama-2-tiny-random (F16,
  * 32000-token vocabulary) loads and generates. Skips without ../shared. */
+#define _POSIX_C_SOURCE 200809L   /* stat */
 #include "engine_test.h"
 #include "json.h"
 

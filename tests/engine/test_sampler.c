@@ -2,6 +2,7 @@
  * per seed, top-k = 1 equals greedy, top-p / min-p cut-offs, temperature,
  * the empirical distribution matching softmax, and the exact arithmetic
  * of the repeat / presence / frequency penalties over their window. */
+#define _POSIX_C_SOURCE 200809L   /* stat */
 #include "engine_test.h"
 
 enum { V = 1000 };

@@ -7,6 +7,7 @@
  * be closer to its dequantization than to the original F32 weights, which
  * shows the engine reads the quantized bits the way they were written.
  * Usage: test_types WORKDIR */
+#define _POSIX_C_SOURCE 200809L   /* stat */
 #include "engine_test.h"
 
 static const int32_t seq[] = {1, 70, 120, 33, 200, 258, 3, 99, 150, 151, 152, 40, 41, 42, 43, 44};
