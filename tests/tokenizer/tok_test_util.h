@@ -11,17 +11,17 @@
 
 #define SKIP 77
 
-static int g_failures;
+static int g_failures __attribute__((unused));
 #define CHECK(cond, ...) do { if (!(cond)) { g_failures++; \
     fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); \
     fputc('\n', stderr); } } while (0)
 
-static const char *shared_dir(void) {
+static inline const char *shared_dir(void) {
     const char *d = getenv("WASMLET_SHARED");
     return d && *d ? d : "../shared";
 }
 
-static char *read_file(const char *path, size_t *len) {
+static inline char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     size_t cap = 1 << 16, n = 0;
@@ -45,7 +45,7 @@ static char *read_file(const char *path, size_t *len) {
 /* Cases of a .inp file: each ends with "\n__ggml_vocab_test__\n". Returns
  * the number of cases; starts[i]/lens[i] point into text. */
 #define VOCAB_SEP "\n__ggml_vocab_test__\n"
-static size_t split_cases(const char *text, size_t len, const char **starts, size_t *lens, size_t max) {
+static inline size_t split_cases(const char *text, size_t len, const char **starts, size_t *lens, size_t max) {
     size_t n = 0, sl = strlen(VOCAB_SEP);
     const char *p = text, *end = text + len;
     while (p < end && n < max) {
@@ -62,7 +62,7 @@ static size_t split_cases(const char *text, size_t len, const char **starts, siz
 }
 
 /* Load a tokenizer from a GGUF file; NULL (message printed) on failure. */
-static tokenizer *load_tok(const char *path, gguf_file **gf) {
+static inline tokenizer *load_tok(const char *path, gguf_file **gf) {
     char err[256] = "";
     *gf = gguf_open_file(path, err, sizeof err);
     if (!*gf) { fprintf(stderr, "%s: %s\n", path, err); return NULL; }
