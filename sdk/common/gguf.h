@@ -142,6 +142,8 @@ void gguf_set_release(gguf_file *f, void (*release)(void *ctx), void *ctx);
  * callback), with the given alignment (default 32). Metadata keys are
  * written in the order added; tensors in the order added, each aligned. */
 typedef struct gguf_writer gguf_writer;
+/* alignment 0 means 32. NULL on out of memory: every gguf_w_* call then does
+ * nothing and finish/write_file report the failure. */
 gguf_writer *gguf_writer_new(uint32_t alignment);
 void gguf_writer_free(gguf_writer *w);
 void gguf_w_u8(gguf_writer *w, const char *key, uint8_t v);

@@ -117,7 +117,7 @@ static bool good_name(const char *s, size_t n) { return gguf__name_problem(s, n)
 
 /* Start a kv: check the key, remember it, write key and type. */
 static bool begin_kv(gguf_writer *w, const char *key, gguf_vtype t) {
-    if (w->err[0]) return false;
+    if (!w || w->err[0]) return false;   /* !w: gguf_writer_new ran out of memory */
     size_t n = key ? strlen(key) : 0;
     if (!key || !good_name(key, n)) { werr(w, "bad key '%.64s'", key ? key : "(null)"); return false; }
     for (uint64_t i = 0; i < w->n_kv; i++)
@@ -241,7 +241,7 @@ void gguf_w_copy_kv(gguf_writer *w, const gguf_file *src, const gguf_kv *kv) {
 
 void gguf_w_tensor(gguf_writer *w, const char *name, uint32_t type, uint32_t n_dims,
                    const uint64_t *ne, const void *data, uint64_t n_bytes) {
-    if (w->err[0]) return;
+    if (!w || w->err[0]) return;
     size_t nl = name ? strlen(name) : 0;
     if (!name || !good_name(name, nl) || nl > MAX_TENSOR_NAME) {
         werr(w, "bad tensor name '%.64s' (1 to %d bytes of UTF-8)", name ? name : "(null)", MAX_TENSOR_NAME);
