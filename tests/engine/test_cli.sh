@@ -60,8 +60,15 @@ expect 0 "$llm" -m "$s260" -n 256 --temp 0 --ids
 [ "$(cat "$work/out")" = "$golden" ] || fail "stories260K greedy ids differ from the golden file"
 expect 0 "$llm" -m "$s260" -n 40 --temp 0 --top-k 1 --ids --seed 1
 [ "$(cat "$work/out")" = "$(echo "$golden" | cut -d' ' -f1-40)" ] || fail "--temp 0 --top-k 1 differs"
+# A prompt goes through the tokenizer (BOS + 4 pieces) and greedy decoding
+# continues exactly where the golden run was after those tokens.
+expect 0 "$llm" -m "$s260" -p "Once upon a time" -n 20 --temp 0 --ids
+[ "$(cat "$work/out")" = "$(echo "$golden" | cut -d' ' -f5-24)" ] || fail "prompted continuation: $(cat "$work/out")"
+grep -q '^prompt: 5 tokens' "$work/err" || fail "prompt token count: $(cat "$work/err")"
 expect 0 "$llm" -m "$s260" -n 256 --temp 0 -t 2
-grep -q "Once upon a time, there was a little girl named Lily" "$work/out" || fail "text: $(head -c 200 "$work/out")"
+[ "$(head -c 52 "$work/out")" = "Once upon a time, there was a little girl named Lily" ] ||
+    fail "text: $(head -c 200 "$work/out")"
+grep -q "Lily's mom said, \"Lily, let's go to the park.\"" "$work/out" || fail "text: $(cat "$work/out")"
 expect 0 "$llm" -m "$s260" -n 16 --temp 0 --logits 16
 grep -q '^{"tokens": \[1, 403, 407, 261' "$work/out" || fail "--logits JSON: $(head -c 100 "$work/out")"
 [ "$(grep -o '\], \[' "$work/out" | wc -l)" -eq 15 ] || fail "--logits: expected 16 rows"
