@@ -12,7 +12,7 @@
  *   sign    -s SEC [--password-file F] BUNDLE
  *   verify  -p PUB... [--full] BUNDLE
  *   inspect [--json] BUNDLE
- *   extract [--force] BUNDLE DIR
+ *   extract [-p PUB]... [--force] BUNDLE DIR   (-p: the signature must verify)
  */
 #ifndef WASMLET_PACK_CMDS_H
 #define WASMLET_PACK_CMDS_H

@@ -231,18 +231,40 @@ static bool extract_one(int dfd, const char *dir, const char *name, const char *
 int pack_cmd_extract(int argc, char **argv) {
     const char *path = NULL, *dir = NULL;
     bool force = false;
-    static const char usage[] = "[--force] BUNDLE DIR";
+    bundle_trust trust = {0};
+    char err[1024], inner[900];
+    static const char usage[] = "[-p PUB]... [--force] BUNDLE DIR";
+    if (!ms_init(err, sizeof err)) return pack_fail("extract", err);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--force")) force = true;
+        else if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--trust")) && i + 1 < argc) {
+            if (!bundle_trust_add_file(&trust, argv[++i], err, sizeof err)) {
+                bundle_trust_free(&trust);
+                return pack_fail("extract", err);
+            }
+        }
         else if (argv[i][0] != '-' && !path) path = argv[i];
         else if (argv[i][0] != '-' && !dir) dir = argv[i];
-        else return pack_usage("extract", usage, argv[i]);
+        else {
+            bundle_trust_free(&trust);
+            return pack_usage("extract", usage, argv[i]);
+        }
     }
-    if (!path || !dir) return pack_usage("extract", usage, NULL);
-    char err[1024], inner[900];
+    if (!path || !dir) {
+        bundle_trust_free(&trust);
+        return pack_usage("extract", usage, NULL);
+    }
     bundle *b = bundle_open(path, err, sizeof err);
+    /* Check everything before writing anything: the signature when keys
+     * are given, and always every member's hash. */
+    bool sig_ok = b && (trust.n == 0 || bundle_verify_signature(b, &trust, NULL, inner, sizeof inner));
+    bundle_trust_free(&trust);
     if (!b) return pack_fail("extract", err);
-    /* Check everything before writing anything. */
+    if (!sig_ok) {
+        pack_errf(err, sizeof err, "%s: %s", path, inner);
+        bundle_close(b);
+        return pack_fail("extract", err);
+    }
     progress pg;
     progress_start(&pg, "checking", bundle_file_size(b));
     bool ok = bundle_check_members(b, 0, NULL, progress_cb, &pg, inner, sizeof inner);

@@ -82,6 +82,7 @@ static inline bool tb_write(const char *path, const void *p, size_t n) {
 }
 
 static inline uint8_t *tb_read(const char *path, size_t *n) {
+    *n = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);
