@@ -75,5 +75,13 @@ grep -q '^{"tokens": \[1, 403, 407, 261' "$work/out" || fail "--logits JSON: $(h
 expect 0 "$llm" -m "$shared/models/llama-2-tiny-random.gguf" -n 20 --ids --seed 1
 [ "$(wc -w <"$work/out")" -eq 20 ] || fail "llama-2-tiny-random: $(cat "$work/out")"
 
+# synth --tokenizer-from: the vocabulary (and its size) come from the file
+expect 0 "$pack" synth -o "$work/tokfrom.gguf" --tokenizer-from "$s260" --dim 32 --heads 2 --layers 1
+expect 0 "$llm" -m "$work/tokfrom.gguf" -p "Once upon a time" -n 5 --ids --ignore-eos --seed 1
+grep -q '^prompt: 5 tokens' "$work/err" || fail "tokenizer copied: $(cat "$work/err")"
+for id in $(cat "$work/out"); do [ "$id" -lt 512 ] || fail "id $id outside the copied vocabulary"; done
+expect 2 "$pack" synth -o "$work/x.gguf" --tokenizer-from "$s260" --vocab 600
+expect 1 "$pack" synth -o "$work/x.gguf" --tokenizer-from "$work/junk.gguf"
+
 [ $fails -eq 0 ] && echo "test_cli: ok" >&2
 [ $fails -eq 0 ]
