@@ -28,33 +28,96 @@ AI __m256i load_w(int fam, const uint8_t *b) {
     }
 }
 
-/* nr (1..4) consecutive rows against one activation row. */
+/* Two consecutive blocks of one row as 64 unsigned bytes in element order. */
+AI __m512i load_w2(int fam, const uint8_t *b0, size_t bsz) {
+    const uint8_t *b1 = b0 + bsz;
+    if (fam == FAM_Q8_0) {
+        __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2))),
+                                       _mm256_loadu_si256((const __m256i *)(b1 + 2)), 1);
+        return _mm512_xor_si512(z, _mm512_set1_epi8((char)0x80));
+    }
+    const size_t qo = fam == FAM_Q4_0 ? 2 : fam == FAM_Q5_0 ? 6 : fam == FAM_Q4_1 ? 4 : 8;
+    __m256i b = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(b0 + qo))),
+                                        _mm_loadu_si128((const __m128i *)(b1 + qo)), 1);
+    __m256i lo = _mm256_and_si256(b, _mm256_set1_epi8(15));
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), _mm256_set1_epi8(15));
+    __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);   /* lo0 lo1 hi0 hi1 */
+    z = _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));              /* lo0 hi0 lo1 hi1 */
+    if (fam == FAM_Q5_0 || fam == FAM_Q5_1) {
+        const size_t ho = fam == FAM_Q5_0 ? 2 : 4;
+        z = _mm512_or_si512(z, _mm512_inserti64x4(_mm512_castsi256_si512(bit4_from_qh(b0 + ho)),
+                                                  bit4_from_qh(b1 + ho), 1));
+    }
+    return z;
+}
+
+/* Two f16 values (at p and p + gap) as floats in lanes 0 and 1. */
+static inline __m128 h2f_pair(const uint8_t *p, size_t gap) {
+    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)rd16(p) | (uint32_t)rd16(p + gap) << 16)));
+}
+
+/* nr (1..4) consecutive rows against one activation row: blocks in pairs
+ * (one 512-bit VPDPBUSD per pair and row), an odd last block with 256 bits. */
 AI void rows_fam(int fam, int nr, const uint8_t *W, size_t stride, const uint8_t *xq, int nb, float *y) {
-    static const size_t bsz[] = {18, 22, 34, 20, 24};
-    static const int shift[] = {3, 4, 7, 0, 0};   /* log2 of the bias */
+    static const size_t bsz_of[] = {18, 22, 34, 20, 24};
+    static const int shift_of[] = {3, 4, 7, 0, 0};   /* log2 of the bias */
+    const size_t bsz = bsz_of[fam];
+    const int shift = shift_of[fam];
     const int has_min = fam >= FAM_Q4_1;
     const size_t xsz = has_min ? sizeof(blk_q8_1) : sizeof(blk_q8_0), xoff = has_min ? 4 : 2;
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    float ms[4] = {0, 0, 0, 0};
-    const __m256i ones = _mm256_set1_epi8(1), zero = _mm256_setzero_si256();
-    for (int i = 0; i < nb; i++) {
+    __m512 acc[4];
+    __m128 msv[4];
+    for (int r = 0; r < 4; r++) {
+        acc[r] = _mm512_setzero_ps();
+        msv[r] = _mm_setzero_ps();
+    }
+    const __m512i ones = _mm512_set1_epi8(1), zero = _mm512_setzero_si512();
+    const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    int i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        const uint8_t *x0 = xq + (size_t)i * xsz;
+        __m512i yv = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(x0 + xoff))),
+                                        _mm256_loadu_si256((const __m256i *)(x0 + xsz + xoff)), 1);
+        __m128 dx = h2f_pair(x0, xsz);
+        __m128 sx = has_min ? h2f_pair(x0 + 2, xsz) : _mm_setzero_ps();
+        __m512i base = zero;
+        if (!has_min)
+            base = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_dpbusd_epi32(zero, ones, yv), shift));
+        for (int r = 0; r < nr; r++) {
+            const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
+            /* Each row is a short stream (~1 KB), too short for the hardware
+             * prefetcher to ramp up: fetch the next row group's bytes now. */
+            if (nr == 4) {
+                _mm_prefetch((const char *)(wb + 4 * stride), _MM_HINT_T0);
+                if (2 * bsz > 64) _mm_prefetch((const char *)(wb + 4 * stride + 64), _MM_HINT_T0);
+            }
+            __m512i dp = _mm512_dpbusd_epi32(base, load_w2(fam, wb, bsz), yv);
+            __m128 sc = _mm_mul_ps(h2f_pair(wb, bsz), dx);
+            acc[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx, _mm512_castps128_ps512(sc)),
+                                     _mm512_cvtepi32_ps(dp), acc[r]);
+            if (has_min) msv[r] = _mm_fmadd_ps(h2f_pair(wb + 2, bsz), sx, msv[r]);
+        }
+    }
+    float tail[4] = {0, 0, 0, 0};
+    if (i < nb) {
         const uint8_t *xb = xq + (size_t)i * xsz;
         __m256i yv = _mm256_loadu_si256((const __m256i *)(xb + xoff));
         float dx = h2f(rd16(xb));
-        __m256i base = zero;
+        __m256i base = _mm256_setzero_si256();
         if (!has_min)
-            base = _mm256_sub_epi32(zero, _mm256_slli_epi32(_mm256_dpbusd_epi32(zero, ones, yv), shift[fam]));
+            base = _mm256_sub_epi32(base, _mm256_slli_epi32(
+                _mm256_dpbusd_epi32(base, _mm256_set1_epi8(1), yv), shift));
         for (int r = 0; r < nr; r++) {
-            const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz[fam];
-            /* Each row is a short stream (one row is ~1 KB), too short for the
-             * hardware prefetcher to ramp up; fetch the next row group now. */
-            if (nr == 4) _mm_prefetch((const char *)(wb + 4 * stride), _MM_HINT_T0);
+            const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
             __m256i dp = _mm256_dpbusd_epi32(base, load_w(fam, wb), yv);
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(rd16(wb)) * dx), _mm256_cvtepi32_ps(dp), acc[r]);
-            if (has_min) ms[r] += h2f(rd16(wb + 2)) * h2f(rd16(xb + 2));
+            tail[r] = hsum256(_mm256_mul_ps(_mm256_set1_ps(h2f(rd16(wb)) * dx), _mm256_cvtepi32_ps(dp)));
+            if (has_min) tail[r] += h2f(rd16(wb + 2)) * h2f(rd16(xb + 2));
         }
     }
-    for (int r = 0; r < nr; r++) y[r] = hsum256(acc[r]) + ms[r];
+    for (int r = 0; r < nr; r++) {
+        __m128 m = _mm_add_ss(msv[r], _mm_movehdup_ps(msv[r]));   /* lanes 0 + 1 */
+        y[r] = _mm512_reduce_add_ps(acc[r]) + tail[r] + _mm_cvtss_f32(m);
+    }
 }
 
 #define FAM_MATVEC(name, fam)                                                                  \
