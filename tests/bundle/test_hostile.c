@@ -90,13 +90,18 @@ static const char tok_data[] = "tokenizer bytes";
 static const char m1_data[] = "model one: not really a GGUF, the reader only hashes it";
 static const char m2_data[] = "model two";
 
+static char *manifest_json_sized(const char *description, uint64_t second_size, size_t *len);
 static char *manifest_json(const char *description, size_t *len) {
+    return manifest_json_sized(description, sizeof m2_data - 1, len);
+}
+
+static char *manifest_json_sized(const char *description, uint64_t second_size, size_t *len) {
     manifest m = {0};
     manifest_member mem[4] = {
         {"app.wasm", sizeof tb_wasm, {0}},
         {"tokenizer.gguf", sizeof tok_data - 1, {0}},
         {"models/default.gguf", sizeof m1_data - 1, {0}},
-        {"models/second.gguf", sizeof m2_data - 1, {0}},
+        {"models/second.gguf", second_size, {0}},
     };
     crypto_hash_sha256(mem[0].sha256, tb_wasm, sizeof tb_wasm);
     crypto_hash_sha256(mem[1].sha256, (const uint8_t *)tok_data, sizeof tok_data - 1);
@@ -418,6 +423,49 @@ int main(void) {
         b = archive(v, 0);
         expect("empty archive", b.p, b.n, "empty archive");
         free(b.p);
+    }
+
+    /* A member beyond 8 GiB (pax size record, as libarchive writes it): the
+     * reader takes its size and offset from the headers alone. The data is
+     * a hole in a sparse file. */
+    {
+        uint64_t big = (UINT64_C(9) << 30) + 512;
+        size_t bj;
+        char *bm = manifest_json_sized("", big, &bj);
+        char *bs = sign(&key_k, bm, bj);
+        memcpy(e, v, sizeof v);
+        e[0] = (entry){"manifest.json", bm, bj, 0, 0, NULL};
+        e[1] = (entry){"manifest.json.minisig", bs, strlen(bs), 0, 0, NULL};
+        buf b = {0};
+        write_entries(&b, e, n - 1);
+        char rec[64];
+        snprintf(rec, sizeof rec, "size=%llu", (unsigned long long)big);
+        header(&b, "models/PaxHeader/second.gguf", strlen(pax(rec)), 'x', "ustar\0" "00");
+        put(&b, pax(rec), strlen(pax(rec)));
+        pad(&b);
+        header(&b, "models/second.gguf", 0, '0', "ustar\0" "00");
+        uint64_t data_at = b.n;
+        const char *path = tb_path("big.wasmlet");
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        CHECK(fd >= 0 && write(fd, b.p, b.n) == (ssize_t)b.n && ftruncate(fd, (off_t)(data_at + big + 1024)) == 0, "sparse");
+        close(fd);
+        bundle *bb = bundle_open(path, err, sizeof err);
+        CHECK(bb != NULL, "9 GiB member: %s", err);
+        const bundle_member *bm2 = bb ? bundle_find(bb, "models/second.gguf") : NULL;
+        CHECK(bm2 && bm2->size == big && bm2->offset == data_at && bm2->offset % 512 == 0, "9 GiB member size/offset");
+        CHECK(bb && bundle_verify_signature(bb, &trust, NULL, err, sizeof err), "%s", err);
+        bundle_close(bb);
+        /* The same header claiming one block more than the file holds. */
+        fd = open(path, O_WRONLY);
+        CHECK(fd >= 0 && ftruncate(fd, (off_t)(data_at + big + 1024 - 512)) == 0, "truncate");
+        close(fd);
+        bb = bundle_open(path, err, sizeof err);
+        CHECK(bb == NULL && strstr(err, "truncated"), "9 GiB member, truncated: %s", bb ? "accepted" : err);
+        bundle_close(bb);
+        unlink(path);
+        free(b.p);
+        free(bm);
+        free(bs);
     }
 
     /* Nothing was written anywhere: no cache entry for any of these files. */
