@@ -182,17 +182,13 @@ bool llm_eval(llm_context *c, const int32_t *tokens, int n, bool all_logits,
         c->logits = l;
         c->cap_logits = rows;
     }
-    float *all = c->logits;
     for (int done = 0; done < n; ) {
         int b = n - done < c->p.n_batch ? n - done : c->p.n_batch;
-        bool last = done + b == n;
-        /* forward() writes its rows at c->logits; point it at our slot. */
-        c->logits = all_logits ? all + (size_t)done * V : all;
-        if (all_logits || last) llm_forward(c, tokens + done, b, all_logits, true);
-        else llm_forward(c, tokens + done, b, false, false);
+        float *dst = all_logits ? c->logits + (size_t)done * V
+                   : done + b == n ? c->logits : NULL;
+        llm_forward(c, tokens + done, b, dst, all_logits);
         done += b;
     }
-    c->logits = all;
     c->n_logits = rows;
     return true;
 }
@@ -213,6 +209,7 @@ bool llm_set_sampler(llm_context *c, const llm_sampler_params *p) {
 llm_sampler *llm_get_sampler(llm_context *c) { return c->sampler; }
 
 int32_t llm_sample(llm_context *c) {
+    if (c->n_logits < 1) return -1;
     return llm_sampler_sample(c->sampler, c->logits + (size_t)(c->n_logits - 1) *
                                                           (size_t)c->m->hp.n_vocab);
 }
@@ -226,7 +223,7 @@ bool llm_embed(llm_context *c, const int32_t *tokens, int n, float *out,
     if (!sum) return fail(err, errlen, "llm: out of memory");
     for (int done = 0; done < n; ) {
         int b = n - done < c->p.n_batch ? n - done : c->p.n_batch;
-        llm_forward(c, tokens + done, b, false, false);
+        llm_forward(c, tokens + done, b, NULL, false);
         for (int r = 0; r < b; r++)
             for (int i = 0; i < E; i++) sum[i] += c->xb[(size_t)r * (size_t)E + (size_t)i];
         done += b;

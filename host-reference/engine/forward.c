@@ -164,8 +164,7 @@ static void store_kv(llm_context *c, uint8_t *cache, const float *src, int nb, i
 
 /* ---- the pass ----------------------------------------------------------- */
 
-void llm_forward(llm_context *c, const int32_t *tokens, int nb, bool want_all,
-                 bool want_logits) {
+void llm_forward(llm_context *c, const int32_t *tokens, int nb, float *logits, bool all_rows) {
     const llm_model *m = c->m;
     const llm_hparams *hp = &m->hp;
     const kn_ops *kn = c->kn;
@@ -230,10 +229,10 @@ void llm_forward(llm_context *c, const int32_t *tokens, int nb, bool want_all,
     /* Output: final norm of every row (embeddings use it), logits of the
      * rows asked for. */
     rmsnorm_rows(kn, c->xb, c->x, m->output_norm, nb, E, hp->rms_eps);
-    if (want_logits) {
+    if (logits) {
         const llm_weight *wout[1] = {&m->output};
-        float *lg[1] = {c->logits};
-        if (want_all) matmul(c, c->xb, nb, 1, wout, lg);
+        float *lg[1] = {logits};
+        if (all_rows) matmul(c, c->xb, nb, 1, wout, lg);
         else matmul(c, c->xb + (size_t)(nb - 1) * E, 1, 1, wout, lg);
     }
     c->pos += nb;

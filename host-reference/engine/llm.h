@@ -116,7 +116,8 @@ void llm_kv_truncate(llm_context *c, int n_pos);
 /* The context's sampler (replaced by llm_set_sampler). */
 bool llm_set_sampler(llm_context *c, const llm_sampler_params *p);
 llm_sampler *llm_get_sampler(llm_context *c);
-/* Sample from the last logits with the context's sampler. */
+/* Sample from the last logits with the context's sampler (-1 before any
+ * llm_eval). */
 int32_t llm_sample(llm_context *c);
 
 /* Sentence embedding: resets the cache, runs the tokens, writes the mean

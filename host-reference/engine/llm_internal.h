@@ -65,11 +65,11 @@ struct llm_context {
     struct llm_sampler *sampler;
 };
 
-/* forward.c: run tokens[0..n) (n <= n_batch) at positions pos.. and write
- * the logits of the last row (want_all: of every row) into c->logits.
- * want_logits false skips the output matrix (embeddings); in every case
- * c->xb holds the output-normed final hidden state of each row. */
-void llm_forward(llm_context *c, const int32_t *tokens, int n, bool want_all,
-                 bool want_logits);
+/* forward.c: run tokens[0..n) (n <= n_batch) at positions pos..pos+n-1
+ * and advance pos. With logits non-NULL it receives the logits of the last
+ * row, or of every row (all_rows) n_vocab floats apart; NULL skips the
+ * output matrix (embeddings, non-final prompt batches). Afterwards c->xb
+ * holds the output-normed final hidden state of every row. */
+void llm_forward(llm_context *c, const int32_t *tokens, int n, float *logits, bool all_rows);
 
 #endif
