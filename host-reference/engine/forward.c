@@ -14,8 +14,10 @@
  *
  * Shapes come from the model's hyperparameters; the per-architecture
  * differences (biases, RoPE pair layout) are data in the model. Matrix
- * products split their output rows over the context's thread pool; every
- * other step is cheap and runs on the calling thread.
+ * products split their output rows over the context's thread pool and
+ * attention splits its (token, head) pairs; the other steps are cheap and
+ * run on the calling thread. No split changes any arithmetic, so results
+ * do not depend on the thread count.
  */
 #include <math.h>
 #include <string.h>
