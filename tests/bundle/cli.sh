@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# cli.sh: the bundle subcommands end to end through the wasmlet-pack binary
+# (exit statuses, password sources, output streams, tar/minisign interop).
+set -u
+PACK="${WASMLET_BIN:-}/wasmlet-pack"
+[ -x "$PACK" ] || { echo "SKIP: $PACK not built"; exit 77; }
+T=$(mktemp -d /tmp/wasmlet-bundle-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export WASMLET_CACHE_DIR="$T/cache" XDG_CONFIG_HOME="$T/config"
+unset WASMLET_PASSWORD SOURCE_DATE_EPOCH
+fails=0
+check() {   # check DESCRIPTION COMMAND...
+    local what="$1"; shift
+    if ! "$@"; then echo "FAIL: $what"; fails=$((fails + 1)); fi
+}
+status() { "$@" >/dev/null 2>"$T/err"; echo $?; }
+
+# A minimal WASI command module: () -> () "_start" and a "memory".
+printf '\000asm\001\000\000\000\001\004\001\140\000\000\003\002\001\000\005\003\001\000\001\007\023\002\006_start\000\000\006memory\002\000\012\004\001\002\000\013' >"$T/app.wasm"
+"$PACK" synth -o "$T/m.gguf" --type Q8_0 --seed 7 >/dev/null 2>&1 || { echo "FAIL: synth"; exit 1; }
+
+check "keygen -W" test "$(status "$PACK" keygen -W -p "$T/k.pub" -s "$T/k.sec")" = 0
+check "keygen without a password source refuses" test "$(status "$PACK" keygen -p "$T/x.pub" -s "$T/x.sec" </dev/null)" = 1
+check "  ... and says how to give one" grep -q "no password" "$T/err"
+check "  ... and writes nothing" test ! -e "$T/x.sec" -a ! -e "$T/x.pub"
+check "usage error is status 2" test "$(status "$PACK" keygen -p "$T/x.pub")" = 2
+check "unknown flag is status 2" test "$(status "$PACK" verify --what "$T/a.wasmlet")" = 2
+
+check "build signed" test "$(status "$PACK" build --wasm "$T/app.wasm" --model "default=$T/m.gguf" --name chat \
+      --version 0.1 --dir /data:ro --env LANG=C -s "$T/k.sec" -o "$T/a.wasmlet")" = 0
+check "no progress bar when stderr is not a terminal" test "$(tr -cd '\r' <"$T/err" | wc -c)" = 0
+check "verify" test "$(status "$PACK" verify -p "$T/k.pub" "$T/a.wasmlet")" = 0
+"$PACK" verify -p "$T/k.pub" "$T/a.wasmlet" >"$T/out" 2>&1
+check "verify names the signer" grep -q "signed by key $(sed -n 's/.*public key //p' "$T/k.pub")" "$T/out"
+"$PACK" inspect --json "$T/a.wasmlet" >"$T/inspect.json"
+check "inspect --json has the quantization" grep -q '"quantization": "Q8_0"' "$T/inspect.json"
+check "inspect --json has the grant" grep -q '"guest_path": "/data", "readonly": true' "$T/inspect.json"
+check "tar lists the members in order" test "$(tar -tf "$T/a.wasmlet" | tr '\n' ' ')" = \
+      "manifest.json manifest.json.minisig app.wasm models/default.gguf "
+check "extract" test "$(status "$PACK" extract -p "$T/k.pub" "$T/a.wasmlet" "$T/x")" = 0
+check "extracted model is the input" cmp -s "$T/x/models/default.gguf" "$T/m.gguf"
+if command -v minisign >/dev/null; then
+    check "minisign verifies the manifest" minisign -Vq -p "$T/k.pub" -m "$T/x/manifest.json"
+fi
+
+# Password-protected key: from the environment, then from a file; never echoed.
+check "keygen with WASMLET_PASSWORD" test "$(WASMLET_PASSWORD='hunter2 x' status "$PACK" keygen -p "$T/e.pub" -s "$T/e.sec")" = 0
+check "password not echoed" test "$(grep -c hunter2 "$T/err")" = 0
+printf 'hunter2 x\n' >"$T/pw"
+"$PACK" build --wasm "$T/app.wasm" --model "default=$T/m.gguf" --name chat --version 0.1 -o "$T/u.wasmlet" 2>/dev/null
+check "verify of an unsigned bundle fails" test "$(status "$PACK" verify -p "$T/e.pub" "$T/u.wasmlet")" = 1
+check "  ... saying so" grep -q "not signed" "$T/err"
+check "sign with --password-file" test "$(status "$PACK" sign -s "$T/e.sec" --password-file "$T/pw" "$T/u.wasmlet")" = 0
+check "password not echoed" test "$(grep -c hunter2 "$T/err")" = 0
+check "verify after sign" test "$(status "$PACK" verify -p "$T/e.pub" "$T/u.wasmlet")" = 0
+check "the other key is refused" test "$(status "$PACK" verify -p "$T/k.pub" "$T/u.wasmlet")" = 1
+check "  ... naming the signer as untrusted" grep -q "not trusted" "$T/err"
+printf 'wrong\n' >"$T/bad"
+check "wrong password" test "$(status "$PACK" sign -s "$T/e.sec" --password-file "$T/bad" "$T/u.wasmlet")" = 1
+check "  ... is named" grep -q "wrong password" "$T/err"
+
+if [ "$fails" -ne 0 ]; then echo "cli.sh: $fails failure(s)"; exit 1; fi
+echo "cli.sh: all checks passed"
