@@ -33,8 +33,7 @@ static bool add_bigram(const tokenizer *t, tok_scratch *sc, size_t *nh, const ui
     int32_t rank = tok_merge_rank(t, (const char *)w + s[left].start, s[left].n,
                                   (const char *)w + s[right].start, s[right].n);
     if (rank < 0) return true;
-    tok_bigram b = {((uint64_t)(uint32_t)rank << 32) | (uint32_t)left, left, right,
-                    s[left].n + s[right].n};
+    tok_bigram b = {((uint64_t)(uint32_t)rank << 32) | (uint32_t)left, s[left].n + s[right].n};
     return tok_heap_push(sc, nh, b);
 }
 
@@ -62,15 +61,18 @@ static bool encode_word(const tokenizer *t, tok_scratch *sc, tok_ids *out) {
     while (nh) {
         tok_bigram b = tok_heap_pop(sc, &nh);
         s = sc->sym;
-        tok_sym *l = &s[b.left], *r = &s[b.right];
-        /* Stale: either side merged away or grown since it was queued. */
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue;
+        int32_t left = tok_bigram_left(b);
+        tok_sym *l = &s[left];
+        /* Stale: either side merged away or grown since it was queued (the
+         * sizes cannot add up again once either changed). */
+        if (l->n == 0 || l->next < 0 || l->n + s[l->next].n != b.size) continue;
+        tok_sym *r = &s[l->next];
         l->n += r->n;
         r->n = 0;
         l->next = r->next;
-        if (r->next >= 0) s[r->next].prev = b.left;
-        if (!add_bigram(t, sc, &nh, w, l->prev, b.left)) return false;
-        if (!add_bigram(t, sc, &nh, w, b.left, s[b.left].next)) return false;
+        if (r->next >= 0) s[r->next].prev = left;
+        if (!add_bigram(t, sc, &nh, w, l->prev, left)) return false;
+        if (!add_bigram(t, sc, &nh, w, left, l->next)) return false;
     }
     s = sc->sym;
     for (int32_t i = 0; i >= 0 && ns; i = s[i].next) {

@@ -53,8 +53,12 @@ static inline uint64_t tok_hash_step(uint64_t h, const uint8_t *p, size_t n) {
 }
 #define TOK_HASH_SEED 0xcbf29ce484222325ULL
 
-/* Open addressing; a slot holds index+1 (0 = empty). */
-typedef struct { uint32_t *slot; uint32_t mask; } tok_table;
+/* Open addressing; a slot holds the hash's high half (so most misses
+ * never touch the strings) and index+1 in the low half (0 = empty). */
+typedef struct { uint64_t *slot; uint32_t mask; } tok_table;
+#define TOK_SLOT(h, idx) (((h) & 0xFFFFFFFF00000000ULL) | ((uint64_t)(idx) + 1))
+#define TOK_SLOT_IDX(v) ((uint32_t)(v) - 1)
+#define TOK_SLOT_TAG(v) ((v) & 0xFFFFFFFF00000000ULL)
 bool tok_table_init(tok_table *t, size_t n_items);
 
 /* ---- Pre-tokenizers (tok_pretok.c) -------------------------------------- */
@@ -130,7 +134,10 @@ int tok_cp_to_byte(uint32_t cp);      /* -1 when cp is not a mapped byte */
 
 /* Symbols and the merge queue shared by the SPM and BPE merge loops. */
 typedef struct { int32_t prev, next; uint32_t start, n; } tok_sym;
-typedef struct { uint64_t key; int32_t left, right; uint32_t size; } tok_bigram;
+/* A queued merge: key orders the queue (its low half is the left symbol);
+ * the right symbol is the left one's next when the entry is still valid. */
+typedef struct { uint64_t key; uint32_t size; } tok_bigram;
+static inline int32_t tok_bigram_left(tok_bigram b) { return (int32_t)(uint32_t)b.key; }
 bool tok_heap_push(tok_scratch *sc, size_t *n, tok_bigram b);
 tok_bigram tok_heap_pop(tok_scratch *sc, size_t *n);
 bool tok_reserve(void **p, size_t *cap, size_t need, size_t elem);

@@ -28,7 +28,7 @@ static bool add_bigram(const tokenizer *t, tok_scratch *sc, size_t *nh, const ui
     if (id < 0) return true;
     /* Highest score first: invert the order. */
     uint64_t key = ((uint64_t)(~float_order(t->score[id])) << 32) | (uint32_t)left;
-    tok_bigram b = {key, left, right, size};
+    tok_bigram b = {key, size};
     return tok_heap_push(sc, nh, b);
 }
 
@@ -62,14 +62,18 @@ bool tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space
         if (!add_bigram(t, sc, &nh, w, (int32_t)i - 1, (int32_t)i)) return false;
     while (nh) {
         tok_bigram b = tok_heap_pop(sc, &nh);
-        tok_sym *l = &s[b.left], *r = &s[b.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue;   /* stale */
+        int32_t left = tok_bigram_left(b);
+        tok_sym *l = &s[left];
+        /* Stale: either side merged away or grown since it was queued (the
+         * sizes cannot add up again once either changed). */
+        if (l->n == 0 || l->next < 0 || l->n + s[l->next].n != b.size) continue;
+        tok_sym *r = &s[l->next];
         l->n += r->n;
         r->n = 0;
         l->next = r->next;
-        if (r->next >= 0) s[r->next].prev = b.left;
-        if (!add_bigram(t, sc, &nh, w, l->prev, b.left)) return false;
-        if (!add_bigram(t, sc, &nh, w, b.left, l->next)) return false;
+        if (r->next >= 0) s[r->next].prev = left;
+        if (!add_bigram(t, sc, &nh, w, l->prev, left)) return false;
+        if (!add_bigram(t, sc, &nh, w, left, l->next)) return false;
     }
     /* Every merged symbol is a token by construction, so llama.cpp's
      * re-segmentation through its merge history reduces to: a token, or

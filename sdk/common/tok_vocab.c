@@ -154,10 +154,12 @@ bool tok_builder_merge(tok_builder *b, const char *text, size_t len, char *err, 
 
 int32_t tok_lookup(const tokenizer *t, const char *s, size_t n) {
     uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)s, n);
+    uint64_t tag = TOK_SLOT_TAG(h);
     for (uint32_t i = (uint32_t)h & t->by_text.mask;; i = (i + 1) & t->by_text.mask) {
-        uint32_t v = t->by_text.slot[i];
+        uint64_t v = t->by_text.slot[i];
         if (v == 0) return -1;
-        uint32_t id = v - 1;
+        if (TOK_SLOT_TAG(v) != tag) continue;
+        uint32_t id = TOK_SLOT_IDX(v);
         if (t->text_len[id] == n && memcmp(tok_text_ptr(t, id), s, n) == 0) return (int32_t)id;
     }
 }
@@ -167,10 +169,12 @@ int32_t tok_merge_rank(const tokenizer *t, const char *a, size_t na, const char 
     uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)a, na);
     h = tok_hash_step(h, (const uint8_t *)" ", 1);
     h = tok_hash_step(h, (const uint8_t *)b, nb);
+    uint64_t tag = TOK_SLOT_TAG(h);
     for (uint32_t i = (uint32_t)h & t->merges.mask;; i = (i + 1) & t->merges.mask) {
-        uint32_t v = t->merges.slot[i];
+        uint64_t v = t->merges.slot[i];
         if (v == 0) return -1;
-        uint32_t r = v - 1;
+        if (TOK_SLOT_TAG(v) != tag) continue;
+        uint32_t r = TOK_SLOT_IDX(v);
         const char *m = t->merge_pool + t->merge_off[r];
         uint32_t sl = t->merge_split[r];
         if (sl == na && t->merge_len[r] - sl - 1 == nb && memcmp(m, a, na) == 0 &&
@@ -257,11 +261,14 @@ static bool insert_tokens(tokenizer *t) {
         uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)s, n);
         uint32_t i = (uint32_t)h & t->by_text.mask;
         for (;; i = (i + 1) & t->by_text.mask) {
-            uint32_t v = t->by_text.slot[i];
+            uint64_t v = t->by_text.slot[i];
             if (v == 0) break;
-            if (t->text_len[v - 1] == n && memcmp(tok_text_ptr(t, v - 1), s, n) == 0) break;
+            uint32_t o = TOK_SLOT_IDX(v);
+            if (TOK_SLOT_TAG(v) == TOK_SLOT_TAG(h) && t->text_len[o] == n &&
+                memcmp(tok_text_ptr(t, o), s, n) == 0)
+                break;
         }
-        t->by_text.slot[i] = id + 1;              /* a later duplicate replaces */
+        t->by_text.slot[i] = TOK_SLOT(h, id);     /* a later duplicate replaces */
     }
     return true;
 }
@@ -275,12 +282,14 @@ static bool insert_merges(tokenizer *t) {
         uint32_t i = (uint32_t)h & t->merges.mask;
         bool dup = false;
         for (;; i = (i + 1) & t->merges.mask) {
-            uint32_t v = t->merges.slot[i];
+            uint64_t v = t->merges.slot[i];
             if (v == 0) break;
-            if (t->merge_len[v - 1] == len && t->merge_split[v - 1] == t->merge_split[r] &&
-                memcmp(t->merge_pool + t->merge_off[v - 1], m, len) == 0) { dup = true; break; }
+            uint32_t o = TOK_SLOT_IDX(v);
+            if (TOK_SLOT_TAG(v) == TOK_SLOT_TAG(h) && t->merge_len[o] == len &&
+                t->merge_split[o] == t->merge_split[r] &&
+                memcmp(t->merge_pool + t->merge_off[o], m, len) == 0) { dup = true; break; }
         }
-        if (!dup) t->merges.slot[i] = r + 1;      /* the first (lowest rank) stays */
+        if (!dup) t->merges.slot[i] = TOK_SLOT(h, r);   /* the first (lowest rank) stays */
     }
     return true;
 }
