@@ -7,10 +7,12 @@
 #include <string.h>
 #include "llm_cli.h"
 
+#if !defined(HAVE_LLM_INFO) || !defined(HAVE_LLM_TOKENIZE) || !defined(HAVE_LLM_GENERATE)
 static int missing(const char *mode) {
     fprintf(stderr, "wasmlet-llm: %s is not part of this build\n", mode);
     return 2;
 }
+#endif
 
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
