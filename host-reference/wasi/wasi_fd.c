@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/uio.h>
 #include "wasi_int.h"
@@ -148,7 +151,33 @@ uint32_t FN(fd_filestat_set_times)(wasi_ctx *c, uint32_t fd, uint64_t atim, uint
  * there (time limit); otherwise the call is retried. */
 typedef ssize_t (*xfer_fn)(int, const struct iovec *, int, off_t);
 static ssize_t do_readv(int fd, const struct iovec *v, int n, off_t o) { (void)o; return readv(fd, v, n); }
-static ssize_t do_writev(int fd, const struct iovec *v, int n, off_t o) { (void)o; return writev(fd, v, n); }
+
+/* A write to a pipe or socket whose reader is gone must be EPIPE for the
+ * guest, not a SIGPIPE that kills the host: SIGPIPE is blocked for this
+ * thread around the write and a signal it raised is consumed. */
+static ssize_t write_nosigpipe(int fd, const struct iovec *v, int n, off_t o, bool at) {
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    ssize_t r = at ? pwritev(fd, v, n, o) : writev(fd, v, n);
+    int e = errno;
+    if (r < 0 && e == EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return r;
+}
+static ssize_t do_writev(int fd, const struct iovec *v, int n, off_t o) {
+    return write_nosigpipe(fd, v, n, o, false);
+}
+static ssize_t do_pwritev(int fd, const struct iovec *v, int n, off_t o) {
+    return write_nosigpipe(fd, v, n, o, true);
+}
 
 static uint32_t xfer(wasi_ctx *c, uint32_t fd, uint64_t need, uint32_t iovs, uint32_t n,
                      uint64_t off, xfer_fn fn, uint32_t result_ptr) {
@@ -180,7 +209,7 @@ uint32_t FN(fd_pread)(wasi_ctx *c, uint32_t fd, uint32_t iovs, uint32_t n, uint6
 }
 uint32_t FN(fd_pwrite)(wasi_ctx *c, uint32_t fd, uint32_t iovs, uint32_t n, uint64_t off,
                        uint32_t nwritten) {
-    return xfer(c, fd, R_FD_WRITE | R_FD_SEEK, iovs, n, off, pwritev, nwritten);
+    return xfer(c, fd, R_FD_WRITE | R_FD_SEEK, iovs, n, off, do_pwritev, nwritten);
 }
 
 uint32_t FN(fd_prestat_get)(wasi_ctx *c, uint32_t fd, uint32_t buf) {
