@@ -132,6 +132,117 @@ FAM_MATVEC(mv_q8_0, FAM_Q8_0)
 FAM_MATVEC(mv_q4_1, FAM_Q4_1)
 FAM_MATVEC(mv_q5_1, FAM_Q5_1)
 
+/* ---- K-quants: 64 elements per 512-bit step, 4 rows per activation ----
+ * Products go through VPMADDUBSW (unsigned q <= 63 times signed x, int16
+ * pair sums <= 2*63*127, no saturation) and VPMADDWD with the sub-block
+ * scales (int16), so the int32 lanes hold sum_j sc_j * dot_j exactly. */
+
+enum { KQ4, KQ5, KQ6 };
+
+/* The 6-bit scales and mins of Q4_K/Q5_K, eight bytes each (see
+ * kn_k4_scale_min), unpacked with word operations. */
+static inline void k4_unpack(const uint8_t *s, uint64_t *sc, uint64_t *mn) {
+    uint32_t a, b, c;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + 4, 4);
+    memcpy(&c, s + 8, 4);
+    uint32_t sc_lo = a & 0x3f3f3f3fu, mn_lo = b & 0x3f3f3f3fu;
+    uint32_t sc_hi = (c & 0x0f0f0f0fu) | ((a >> 6) & 0x03030303u) << 4;
+    uint32_t mn_hi = ((c >> 4) & 0x0f0f0f0fu) | ((b >> 6) & 0x03030303u) << 4;
+    *sc = sc_lo | (uint64_t)sc_hi << 32;
+    *mn = mn_lo | (uint64_t)mn_hi << 32;
+}
+
+/* int16 lanes 0-15 = s[a], 16-31 = s[b] */
+static inline __m512i idx_pair(int a, int b) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16((short)a)), _mm256_set1_epi16((short)b), 1);
+}
+/* int16 lane k = s[base + k/8] */
+static inline __m512i idx_quad(int base) {
+    return _mm512_set_epi64(0x0003000300030003LL + base * 0x0001000100010001LL, 0x0003000300030003LL + base * 0x0001000100010001LL,
+                            0x0002000200020002LL + base * 0x0001000100010001LL, 0x0002000200020002LL + base * 0x0001000100010001LL,
+                            0x0001000100010001LL + base * 0x0001000100010001LL, 0x0001000100010001LL + base * 0x0001000100010001LL,
+                            base * 0x0001000100010001LL, base * 0x0001000100010001LL);
+}
+
+AI void rows_k(int kind, int nr, const uint8_t *W, size_t stride, const blk_q8_K *x, int nb, float *y) {
+    const size_t bsz = kind == KQ4 ? sizeof(blk_q4_K) : kind == KQ5 ? sizeof(blk_q5_K) : sizeof(blk_q6_K);
+    const __m512i m4 = _mm512_set1_epi8(15), one = _mm512_set1_epi8(1), m2 = _mm512_set1_epi8(3);
+    __m512 acc[4];
+    __m256 mins[4];
+    for (int r = 0; r < 4; r++) {
+        acc[r] = _mm512_setzero_ps();
+        mins[r] = _mm256_setzero_ps();
+    }
+    for (int i = 0; i < nb; i++) {
+        const blk_q8_K *xb = &x[i];
+        __m512i yv[4], y32[4];
+        for (int c = 0; c < 4; c++) yv[c] = _mm512_loadu_si512((const void *)(xb->qs + 64 * c));
+        if (kind == KQ6)
+            for (int c = 0; c < 4; c++) y32[c] = _mm512_maddubs_epi16(_mm512_set1_epi8(32), yv[c]);
+        __m256i bs = _mm256_loadu_si256((const __m256i *)xb->bsums);
+        for (int r = 0; r < nr; r++) {
+            const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
+            if (nr == 4)
+                for (size_t o = 0; o < bsz; o += 64) _mm_prefetch((const char *)(wb + 4 * stride + o), _MM_HINT_T0);
+            __m512i isum = _mm512_setzero_si512();
+            float d;
+            if (kind == KQ6) {
+                const blk_q6_K *w = (const blk_q6_K *)wb;
+                d = h2f(w->d);
+                __m512i sc = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales)));
+                for (int h = 0; h < 2; h++) {
+                    __m512i l = _mm512_loadu_si512((const void *)(w->ql + 64 * h));
+                    __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(w->qh + 32 * h)));
+                    __m512i q01 = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_slli_epi16(_mm512_and_si512(
+                        _mm512_srlv_epi16(hb, idx_pair(0, 2)), m2), 4));
+                    __m512i q23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_slli_epi16(
+                        _mm512_and_si512(_mm512_srlv_epi16(hb, idx_pair(4, 6)), m2), 4));
+                    __m512i p01 = _mm512_sub_epi16(_mm512_maddubs_epi16(q01, yv[2 * h]), y32[2 * h]);
+                    __m512i p23 = _mm512_sub_epi16(_mm512_maddubs_epi16(q23, yv[2 * h + 1]), y32[2 * h + 1]);
+                    isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p01, _mm512_permutexvar_epi16(idx_quad(8 * h), sc)));
+                    isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p23, _mm512_permutexvar_epi16(idx_quad(8 * h + 4), sc)));
+                }
+            } else {
+                const blk_q4_K *w4 = (const blk_q4_K *)wb;   /* Q5_K shares the first 16 bytes */
+                const uint8_t *qs = kind == KQ4 ? w4->qs : ((const blk_q5_K *)wb)->qs;
+                d = h2f(w4->d);
+                uint64_t sc64, mn64;
+                k4_unpack(w4->scales, &sc64, &mn64);
+                __m512i sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc64)));
+                __m128i mv = _mm_cvtsi64_si128((long long)mn64);
+                __m256i mdup = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mv, mv));
+                __m256i mi = _mm256_madd_epi16(bs, mdup);
+                mins[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w4->dmin) * xb->d), _mm256_cvtepi32_ps(mi), mins[r]);
+                __m512i hb = _mm512_setzero_si512();
+                if (kind == KQ5) hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)((const blk_q5_K *)wb)->qh));
+                for (int c = 0; c < 4; c++) {
+                    __m256i b = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+                    __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(b), _mm256_srli_epi16(b, 4), 1);
+                    q = _mm512_and_si512(q, m4);
+                    if (kind == KQ5)
+                        q = _mm512_or_si512(q, _mm512_slli_epi16(_mm512_and_si512(
+                            _mm512_srlv_epi16(hb, idx_pair(2 * c, 2 * c + 1)), one), 4));
+                    __m512i p = _mm512_maddubs_epi16(q, yv[c]);
+                    isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p, _mm512_permutexvar_epi16(idx_pair(2 * c, 2 * c + 1), sc)));
+                }
+            }
+            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(d * xb->d), _mm512_cvtepi32_ps(isum), acc[r]);
+        }
+    }
+    for (int r = 0; r < nr; r++) y[r] = _mm512_reduce_add_ps(acc[r]) - hsum256(mins[r]);
+}
+
+#define K_MATVEC(name, kind)                                                                   \
+    static void name(const uint8_t *W, size_t stride, const void *xq, float *y, int nrows, int nb) { \
+        int r = 0;                                                                             \
+        for (; r + 4 <= nrows; r += 4) rows_k(kind, 4, W + (size_t)r * stride, stride, xq, nb, y + r); \
+        for (; r < nrows; r++) rows_k(kind, 1, W + (size_t)r * stride, stride, xq, nb, y + r); \
+    }
+K_MATVEC(mv_q4_K, KQ4)
+K_MATVEC(mv_q5_K, KQ5)
+K_MATVEC(mv_q6_K, KQ6)
+
 static void a512_matvec(uint32_t t, const void *W, size_t stride, const void *xq,
                         float *y, int nrows, int ncols) {
     int nb = ncols / QK;
@@ -141,6 +252,9 @@ static void a512_matvec(uint32_t t, const void *W, size_t stride, const void *xq
     case GGML_Q8_0: mv_q8_0(W, stride, xq, y, nrows, nb); return;
     case GGML_Q4_1: mv_q4_1(W, stride, xq, y, nrows, nb); return;
     case GGML_Q5_1: mv_q5_1(W, stride, xq, y, nrows, nb); return;
+    case GGML_Q4_K: mv_q4_K(W, stride, xq, y, nrows, ncols / QK_K); return;
+    case GGML_Q5_K: mv_q5_K(W, stride, xq, y, nrows, ncols / QK_K); return;
+    case GGML_Q6_K: mv_q6_K(W, stride, xq, y, nrows, ncols / QK_K); return;
     default:
         for (int r = 0; r < nrows; r++)
             y[r] = kn_avx2_vec_dot(t, (const uint8_t *)W + (size_t)r * stride, xq, ncols);
