@@ -198,7 +198,13 @@ static bool describe_model(const char *file, manifest_model *md, bool *vocab, ch
     bool ok = gguf_get_str(g, "general.architecture", &arch, e, sizeof e);
     if (!ok) fail(err, errlen, "model %s: no general.architecture (%s)", file, e);
     if (ok && !(md->architecture = gstr(arch))) ok = fail(err, errlen, "out of memory");
-    if (ok && strlen(md->architecture) != arch.len) ok = fail(err, errlen, "model %s: NUL in general.architecture", file);
+    if (ok && (strlen(md->architecture) != arch.len || arch.len == 0))
+        ok = fail(err, errlen, "model %s: general.architecture is empty or holds a NUL", file);
+    /* Members start on 512-byte boundaries: tensor alignment survives only
+     * if it divides 512. */
+    if (ok && (gguf_alignment(g) == 0 || 512 % gguf_alignment(g) != 0))
+        ok = fail(err, errlen, "model %s: general.alignment %u does not divide 512, tensors would lose their alignment in the bundle",
+                  file, gguf_alignment(g));
     uint64_t n = gguf_tensor_count(g);
     if (ok && n == 0) ok = fail(err, errlen, "model %s: no tensors", file);
     uint64_t bytes_by_type[64] = {0}, params = 0;
