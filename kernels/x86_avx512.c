@@ -261,9 +261,85 @@ static void a512_matvec(uint32_t t, const void *W, size_t stride, const void *xq
     }
 }
 
-/* Row tiles reused across all activation rows, as in kn_matmul_tiled. */
+/* matmul for Q4_0/Q5_0/Q8_0: a 4-row x 4-activation register tile, so each
+ * decoded weight pair feeds four VPDPBUSDs (prompt processing is compute-
+ * bound, unlike matvec). Per-lane arithmetic is the matvec's. */
+AI void mm4x4(int fam, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
+              float *Y, size_t ys, int nb) {
+    static const size_t bsz_of[] = {18, 22, 34, 20, 24};
+    static const int shift_of[] = {3, 4, 7, 0, 0};
+    const size_t bsz = bsz_of[fam], xsz = sizeof(blk_q8_0);
+    const int shift = shift_of[fam];
+    const __m512i ones = _mm512_set1_epi8(1), zero = _mm512_setzero_si512();
+    const __m512i idx = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    __m512 acc[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        __m512i yv[4], base[4];
+        __m128 dx[4];
+        for (int c = 0; c < 4; c++) {
+            const uint8_t *x0 = X + (size_t)c * xs + (size_t)i * xsz;
+            yv[c] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(x0 + 2))),
+                                       _mm256_loadu_si256((const __m256i *)(x0 + xsz + 2)), 1);
+            dx[c] = h2f_pair(x0, xsz);
+            base[c] = _mm512_sub_epi32(zero, _mm512_slli_epi32(_mm512_dpbusd_epi32(zero, ones, yv[c]), shift));
+        }
+        for (int r = 0; r < 4; r++) {
+            const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
+            __m512i q = load_w2(fam, wb, bsz);
+            __m128 dw = h2f_pair(wb, bsz);
+            for (int c = 0; c < 4; c++) {
+                __m512i dp = _mm512_dpbusd_epi32(base[c], q, yv[c]);
+                __m512 sc = _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_mul_ps(dw, dx[c])));
+                acc[r][c] = _mm512_fmadd_ps(sc, _mm512_cvtepi32_ps(dp), acc[r][c]);
+            }
+        }
+    }
+    for (int c = 0; c < 4; c++)
+        for (int r = 0; r < 4; r++) {
+            float t = 0.0f;
+            if (i < nb) {   /* odd last block */
+                const uint8_t *xb = X + (size_t)c * xs + (size_t)i * xsz;
+                const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
+                __m256i yv = _mm256_loadu_si256((const __m256i *)(xb + 2));
+                __m256i base = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(
+                    _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), yv), shift));
+                __m256i dp = _mm256_dpbusd_epi32(base, load_w(fam, wb), yv);
+                t = hsum256(_mm256_mul_ps(_mm256_set1_ps(h2f(rd16(wb)) * h2f(rd16(xb))), _mm256_cvtepi32_ps(dp)));
+            }
+            Y[(size_t)c * ys + r] = _mm512_reduce_add_ps(acc[r][c]) + t;
+        }
+}
+
+#define FAM_MATMUL(name, fam, mv)                                                              \
+    static void name(const uint8_t *W, size_t stride, const uint8_t *X, size_t xs, float *Y,   \
+                     size_t ys, int nrows, int nb, int ncol) {                                  \
+        int r = 0;                                                                             \
+        for (; r + 4 <= nrows; r += 4) {                                                       \
+            int c = 0;                                                                         \
+            for (; c + 4 <= ncol; c += 4)                                                      \
+                mm4x4(fam, W + (size_t)r * stride, stride, X + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, nb); \
+            for (; c < ncol; c++) mv(W + (size_t)r * stride, stride, X + (size_t)c * xs, Y + (size_t)c * ys + r, 4, nb); \
+        }                                                                                      \
+        if (r < nrows)                                                                         \
+            for (int c = 0; c < ncol; c++)                                                     \
+                mv(W + (size_t)r * stride, stride, X + (size_t)c * xs, Y + (size_t)c * ys + r, nrows - r, nb); \
+    }
+FAM_MATMUL(mm_q4_0, FAM_Q4_0, mv_q4_0)
+FAM_MATMUL(mm_q5_0, FAM_Q5_0, mv_q5_0)
+FAM_MATMUL(mm_q8_0, FAM_Q8_0, mv_q8_0)
+
 static void a512_matmul(uint32_t t, const void *W, size_t stride, const void *xq, size_t xq_stride,
                         float *Y, size_t y_stride, int nrows, int ncols, int nb) {
+    switch (t) {
+    case GGML_Q4_0: mm_q4_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
+    case GGML_Q5_0: mm_q5_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
+    case GGML_Q8_0: mm_q8_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
+    default: break;
+    }
+    /* Row tiles reused across all activation rows, as in kn_matmul_tiled. */
     const int tile = 16;
     for (int r0 = 0; r0 < nrows; r0 += tile) {
         int n = nrows - r0 < tile ? nrows - r0 : tile;
