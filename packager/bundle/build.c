@@ -18,6 +18,7 @@
 #include "cli_util.h"
 #include "gguf.h"
 #include "tar.h"
+#include "vcache.h"
 #include "wasm_check.h"
 
 extern char **environ;
@@ -36,8 +37,24 @@ typedef struct {
     const uint8_t *mem;
     int fd;
     uint64_t offset, size;
-    const uint8_t *sha256;   /* expected; re-checked while copying */
+    const uint8_t *sha256;   /* expected */
+    /* The input's identity when it was hashed, if its times were settled:
+     * then an unchanged identity after copying proves it unchanged (a
+     * write moves ctime). NULL: re-hash while copying instead. */
+    const struct stat *st0;
 } src_member;
+
+static bool same_identity(const struct stat *a, const struct stat *b) {
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Times older than the coarse-timestamp window (see vcache.h). */
+static bool settled(const struct stat *st) {
+    time_t now = time(NULL);
+    return now - st->st_mtim.tv_sec >= VCACHE_RACY_SECONDS && now - st->st_ctim.tv_sec >= VCACHE_RACY_SECONDS;
+}
 
 static bool copy_member(tarw *w, const src_member *s, progress *pg, uint64_t *done, uint64_t total,
                         char *err, size_t errlen) {
@@ -62,7 +79,7 @@ static bool copy_member(tarw *w, const src_member *s, progress *pg, uint64_t *do
             free(buf);
             return fail(err, errlen, "%s: input shrank or could not be read while packing", s->path);
         }
-        crypto_hash_sha256_update(&st, buf, (size_t)r);
+        if (!s->st0) crypto_hash_sha256_update(&st, buf, (size_t)r);
         if (!tarw_data(w, buf, (size_t)r, inner, sizeof inner)) {
             free(buf);
             return fail(err, errlen, "%s: %s", s->path, inner);
@@ -72,6 +89,12 @@ static bool copy_member(tarw *w, const src_member *s, progress *pg, uint64_t *do
         progress_cb(pg, *done, total);
     }
     free(buf);
+    if (s->st0) {
+        struct stat now;
+        if (fstat(s->fd, &now) != 0 || !same_identity(s->st0, &now))
+            return fail(err, errlen, "%s: input changed while packing", s->path);
+        return true;
+    }
     crypto_hash_sha256_final(&st, h);
     if (memcmp(h, s->sha256, 32) != 0) return fail(err, errlen, "%s: input changed while packing", s->path);
     return true;
@@ -89,8 +112,8 @@ static bool write_bundle(const char *out, const char *mjson, size_t mlen, const 
     for (size_t i = 0; i < n; i++) total += m[i].size;
     progress pg;
     progress_start(&pg, "writing", total);
-    src_member man = {BUNDLE_MANIFEST, (const uint8_t *)mjson, -1, 0, mlen, NULL};
-    src_member sg = {BUNDLE_SIGNATURE, (const uint8_t *)sig, -1, 0, siglen, NULL};
+    src_member man = {BUNDLE_MANIFEST, (const uint8_t *)mjson, -1, 0, mlen, NULL, NULL};
+    src_member sg = {BUNDLE_SIGNATURE, (const uint8_t *)sig, -1, 0, siglen, NULL, NULL};
     ok = ok && copy_member(w, &man, &pg, &done, total, err, errlen);
     if (ok && sig) ok = copy_member(w, &sg, &pg, &done, total, err, errlen);
     for (size_t i = 0; ok && i < n; i++) ok = copy_member(w, &m[i], &pg, &done, total, err, errlen);
@@ -157,6 +180,7 @@ typedef struct {
     int fd;
     uint64_t size;
     uint8_t sha[32];
+    struct stat st;   /* identity when hashed */
 } input;
 
 static bool open_input(const char *path, input *in, progress *pg, char *err, size_t errlen) {
@@ -164,12 +188,13 @@ static bool open_input(const char *path, input *in, progress *pg, char *err, siz
     char inner[200];
     in->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (in->fd < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
-    if (fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode)) return fail(err, errlen, "%s: not a regular file", path);
-    in->size = (uint64_t)st.st_size;
+    if (fstat(in->fd, &in->st) != 0 || !S_ISREG(in->st.st_mode)) return fail(err, errlen, "%s: not a regular file", path);
+    in->size = (uint64_t)in->st.st_size;
     progress_start(pg, "hashing", in->size);
     bool ok = bundle_hash_range(in->fd, 0, in->size, in->sha, progress_cb, pg, 0, in->size, inner, sizeof inner);
     progress_end(pg);
     if (!ok) return fail(err, errlen, "%s: %s", path, inner);
+    if (fstat(in->fd, &st) != 0 || !same_identity(&st, &in->st)) return fail(err, errlen, "%s: changed while it was hashed", path);
     return true;
 }
 
@@ -234,7 +259,7 @@ static bool describe_model(const char *file, manifest_model *md, bool *vocab, ch
 
 bool bundle_build(const build_opts *o, char *err, size_t errlen) {
     manifest m = {0};
-    input tok_in = {-1, 0, {0}}, mod_in[MANIFEST_MAX_MODELS];
+    input tok_in = {.fd = -1}, mod_in[MANIFEST_MAX_MODELS];
     uint8_t *wasm = NULL, wasm_sha[32];
     size_t wasm_len = 0, n_imports = 0;
     char *json = NULL, *sig = NULL, e[400];
@@ -330,16 +355,18 @@ bool bundle_build(const build_opts *o, char *err, size_t errlen) {
     m.ctx_size = o->ctx_size;
     src_member src[2 + MANIFEST_MAX_MODELS];
     size_t k = 0;
-    src[k] = (src_member){MANIFEST_WASM_PATH, wasm, -1, 0, wasm_len, wasm_sha};
+    src[k] = (src_member){MANIFEST_WASM_PATH, wasm, -1, 0, wasm_len, wasm_sha, NULL};
     m.members[k++] = (manifest_member){strdup(MANIFEST_WASM_PATH), wasm_len, {0}};
     memcpy(m.members[0].sha256, wasm_sha, 32);
     if (o->tokenizer_path) {
-        src[k] = (src_member){MANIFEST_TOKENIZER_PATH, NULL, tok_in.fd, 0, tok_in.size, tok_in.sha};
+        src[k] = (src_member){MANIFEST_TOKENIZER_PATH, NULL, tok_in.fd, 0, tok_in.size, tok_in.sha,
+                              settled(&tok_in.st) ? &tok_in.st : NULL};
         m.members[k] = (manifest_member){strdup(MANIFEST_TOKENIZER_PATH), tok_in.size, {0}};
         memcpy(m.members[k++].sha256, tok_in.sha, 32);
     }
     for (size_t i = 0; i < o->n_models; i++) {
-        src[k] = (src_member){m.models[i].path, NULL, mod_in[i].fd, 0, mod_in[i].size, mod_in[i].sha};
+        src[k] = (src_member){m.models[i].path, NULL, mod_in[i].fd, 0, mod_in[i].size, mod_in[i].sha,
+                              settled(&mod_in[i].st) ? &mod_in[i].st : NULL};
         m.members[k] = (manifest_member){strdup(m.models[i].path), mod_in[i].size, {0}};
         memcpy(m.members[k++].sha256, mod_in[i].sha, 32);
     }
@@ -385,6 +412,12 @@ bool bundle_resign(const char *path, const ms_seckey *key, char *err, size_t err
     if (!b) return false;
     progress pg;
     char e[400];
+    struct stat st0;
+    if (fstat(bundle_fd(b), &st0) != 0) {
+        fail(err, errlen, "%s: fstat: %s", path, strerror(errno));
+        bundle_close(b);
+        return false;
+    }
     progress_start(&pg, "checking", bundle_file_size(b));
     bool ok = bundle_check_members(b, BUNDLE_VERIFY_FULL, NULL, progress_cb, &pg, e, sizeof e);
     progress_end(&pg);
@@ -400,7 +433,8 @@ bool bundle_resign(const char *path, const ms_seckey *key, char *err, size_t err
     size_t n = bundle_member_count(b);
     for (size_t i = 0; i < n; i++) {
         const bundle_member *bm = bundle_member_at(b, i);
-        src[i] = (src_member){bm->path, NULL, bundle_fd(b), bm->offset, bm->size, bm->sha256};
+        src[i] = (src_member){bm->path, NULL, bundle_fd(b), bm->offset, bm->size, bm->sha256,
+                              settled(&st0) ? &st0 : NULL};
     }
     ok = sig && write_bundle(path, mj, mlen, sig, strlen(sig), src, n, err, errlen);
     free(sig);
