@@ -73,11 +73,24 @@ bool tok_encode(const tokenizer *t, const char *text, size_t len, unsigned flags
     memset(&sc, 0, sizeof sc);
     bool ok = true;
     if (len > 0) ok = frag_push(&a, 0, len, -1);
-    for (uint32_t i = 0; ok && len > 0 && i < t->n_special; i++) {
+    /* One pass finds which special texts occur at all; only those then
+     * split the text, in order (vocabularies can have thousands). */
+    uint8_t *present = len > 0 && t->n_special ? calloc(t->n_special, 1) : NULL;
+    if (len > 0 && t->n_special && !present) ok = false;
+    for (size_t i = 0; ok && present && i < len; i++) {
+        if (!t->special_first[(uint8_t)text[i]]) continue;
+        for (uint32_t k = 0; k < t->n_special_lens && t->special_lens[k] <= len - i; k++) {
+            int32_t idx = tok_special_lookup(t, text + i, t->special_lens[k]);
+            if (idx >= 0) present[idx] = 1;
+        }
+    }
+    for (uint32_t i = 0; ok && present && i < t->n_special; i++) {
         int32_t id = t->special[i];
+        if (!present[t->special_canon[i]]) continue;
         if (!(flags & TOK_PARSE_SPECIAL) && t->type[id] != TOK_TYPE_USER_DEFINED) continue;
         ok = split_special(t, text, id, &a, &b);
     }
+    free(present);
     if (ok && want_bos) ok = tok_ids_push(out, t->bos);
     bool prev_special = true;   /* SPM: the dummy prefix goes on the first raw piece */
     for (size_t i = 0; ok && i < a.n; i++) {

@@ -104,7 +104,14 @@ struct tokenizer {
     int32_t byte_token[256];          /* SPM byte fallback (-1: none) */
     int32_t *special;                 /* control/user-defined/unknown, longest first */
     uint32_t n_special;
+    tok_table special_by_text;        /* text -> index into special (the first) */
+    uint32_t *special_canon;          /* index of the first special with the same text */
+    uint32_t *special_lens;           /* the distinct text lengths, ascending */
+    uint32_t n_special_lens;
+    uint8_t special_first[256];       /* bytes a special text can start with */
 };
+/* Index into t->special of the special token with exactly this text, or -1. */
+int32_t tok_special_lookup(const tokenizer *t, const char *s, size_t n);
 
 static inline const char *tok_text_ptr(const tokenizer *t, uint32_t id) {
     return t->pool + t->text_off[id];

@@ -33,6 +33,9 @@ void tok_free(tokenizer *t) {
     free(t->merge_off); free(t->merge_len); free(t->merge_split);
     free(t->merges.slot);
     free(t->special);
+    free(t->special_by_text.slot);
+    free(t->special_lens);
+    free(t->special_canon);
     free(t);
 }
 
@@ -248,6 +251,49 @@ static int make_piece(const tokenizer *t, uint32_t id, const char *txt, tok_byte
     return 0;
 }
 
+/* What tok_encode needs to find which special texts occur in one pass:
+ * their first bytes, their distinct lengths and a text -> index table. */
+static bool index_specials(tokenizer *t) {
+    if (!tok_table_init(&t->special_by_text, t->n_special)) return false;
+    t->special_lens = malloc((t->n_special ? t->n_special : 1) * sizeof *t->special_lens);
+    t->special_canon = malloc((t->n_special ? t->n_special : 1) * sizeof *t->special_canon);
+    if (!t->special_lens || !t->special_canon) return false;
+    for (uint32_t k = t->n_special; k-- > 0;) {      /* shortest first */
+        uint32_t id = (uint32_t)t->special[k], n = t->text_len[id];
+        const char *s = tok_text_ptr(t, id);
+        t->special_first[(uint8_t)s[0]] = 1;
+        if (t->n_special_lens == 0 || t->special_lens[t->n_special_lens - 1] != n)
+            t->special_lens[t->n_special_lens++] = n;
+    }
+    for (uint32_t k = 0; k < t->n_special; k++) {
+        uint32_t id = (uint32_t)t->special[k], n = t->text_len[id];
+        const char *s = tok_text_ptr(t, id);
+        uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)s, n);
+        uint32_t i = (uint32_t)h & t->special_by_text.mask;
+        bool dup = false;
+        for (;; i = (i + 1) & t->special_by_text.mask) {
+            uint64_t v = t->special_by_text.slot[i];
+            if (v == 0) break;
+            uint32_t o = (uint32_t)t->special[TOK_SLOT_IDX(v)];
+            if (t->text_len[o] == n && memcmp(tok_text_ptr(t, o), s, n) == 0) { dup = true; break; }
+        }
+        if (!dup) t->special_by_text.slot[i] = TOK_SLOT(h, k);   /* the first in order stays */
+        t->special_canon[k] = dup ? TOK_SLOT_IDX(t->special_by_text.slot[i]) : k;
+    }
+    return true;
+}
+
+int32_t tok_special_lookup(const tokenizer *t, const char *s, size_t n) {
+    uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)s, n), tag = TOK_SLOT_TAG(h);
+    for (uint32_t i = (uint32_t)h & t->special_by_text.mask;; i = (i + 1) & t->special_by_text.mask) {
+        uint64_t v = t->special_by_text.slot[i];
+        if (v == 0) return -1;
+        if (TOK_SLOT_TAG(v) != tag) continue;
+        uint32_t k = TOK_SLOT_IDX(v), id = (uint32_t)t->special[k];
+        if (t->text_len[id] == n && memcmp(tok_text_ptr(t, id), s, n) == 0) return (int32_t)k;
+    }
+}
+
 static int cmp_special(const void *a, const void *b) {
     const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
@@ -373,6 +419,7 @@ tokenizer *tok_builder_finish(tok_builder *b, char *err, size_t errlen) {
     for (uint32_t i = 0; i < ns; i++) t->special[i] = (int32_t)(order[i] & 0xFFFFFFFFu);
     t->n_special = ns;
     free(order);
+    if (!index_specials(t)) goto oom;
 
     b->t = NULL;
     tok_builder_free(b);

@@ -18,6 +18,7 @@ typedef struct {
     const char *pre;
     int64_t bos;              /* -2: not written */
     bool eos_as_str, add_bos_as_int;
+    bool dup_special;         /* token 6 = user-defined copy of control <|end|> */
 } spec;
 
 static spec base(const char *model) {
@@ -47,6 +48,7 @@ static void *build(const spec *s, size_t *size) {
     if (s->bad_type) types[3] = s->bad_type;
     if (s->empty_token) toks[6] = "";
     if (s->bad_byte_token) toks[3] = "<0xZZ>";
+    if (s->dup_special) { toks[6] = "<|end|>"; types[6] = 4; }
     gguf_writer *w = gguf_writer_new(32);
     gguf_w_str(w, "general.architecture", "llama");
     if (s->model && s->model_as_int) gguf_w_u32(w, "tokenizer.ggml.model", 7);
@@ -149,6 +151,10 @@ static int c_ok_bpe(void) { spec s = base("gpt2"); s.pre = "gpt-2"; return expec
 /* Not parsed: the text goes through BPE; characters without a token are
  * dropped (as llama.cpp does), only "d" remains. */
 static int c_ok_bpe_special_not_parsed(void) { return expect_ok(base("gpt2"), "<|end|>", 0, "7"); }
+/* Two specials with one text: the first in order (by id) takes the
+ * occurrences when it is in play; unparsed, only the user-defined one is. */
+static int c_ok_duplicate_special_unparsed(void) { spec s = base("gpt2"); s.dup_special = true; return expect_ok(s, "a<|end|>b", 0, "0 6 1"); }
+static int c_ok_duplicate_special_parsed(void) { spec s = base("gpt2"); s.dup_special = true; return expect_ok(s, "a<|end|>b", TOK_PARSE_SPECIAL, "0 5 1"); }
 static int c_ok_bpe_special_parsed(void) { return expect_ok(base("gpt2"), "c<|end|>d", TOK_PARSE_SPECIAL, "6 5 7"); }
 
 #define ALL(X) X(no_model) X(unknown_model) X(model_not_string) X(no_tokens) X(tokens_not_strings) \
@@ -156,7 +162,8 @@ static int c_ok_bpe_special_parsed(void) { return expect_ok(base("gpt2"), "c<|en
     X(types_short) X(type_unknown) X(type_negative) X(empty_token) X(bad_byte_token) \
     X(bos_out_of_range) X(bos_negative) X(eos_not_int) X(add_bos_not_bool) X(merge_no_space) \
     X(merge_trailing_space) X(merge_empty) X(bpe_without_merges) X(unknown_pre) X(ok_spm) \
-    X(ok_spm_bos) X(ok_spm_byte_fallback) X(ok_bpe) X(ok_bpe_special_not_parsed) X(ok_bpe_special_parsed)
+    X(ok_spm_bos) X(ok_spm_byte_fallback) X(ok_bpe) X(ok_bpe_special_not_parsed) X(ok_bpe_special_parsed) \
+    X(ok_duplicate_special_unparsed) X(ok_duplicate_special_parsed)
 
 int main(int argc, char **argv) {
     struct { const char *name; int (*fn)(void); } cases[] = {
