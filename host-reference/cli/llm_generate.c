@@ -73,8 +73,8 @@ static int parse_args(int argc, char **argv, gen_opts *o) {
         if (a[0] != '-') return usage_error("unexpected argument '%s'%s", a, "");
         if (i + 1 >= argc) return usage_error("flag %s needs a value%s", a, "");
         const char *v = argv[++i];
-        long n;
-        float f;
+        long n = 0;
+        float f = 0;
         bool ok = true;
         if (is_flag(a, "-m", "--model")) o->model = v;
         else if (is_flag(a, "-p", "--prompt")) o->prompt = v;
