@@ -243,6 +243,64 @@ K_MATVEC(mv_q4_K, KQ4)
 K_MATVEC(mv_q5_K, KQ5)
 K_MATVEC(mv_q6_K, KQ6)
 
+/* ---- F32 / F16 / BF16 rows against F32 activations ---- */
+
+enum { FF32, FF16, FBF16 };
+
+/* 16 weights (or the first `left` of them, the rest zero) as floats */
+AI __m512 load_wf(int kind, const void *w, int i, int left) {
+    __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+    if (kind == FF32) return _mm512_maskz_loadu_ps(m, (const float *)w + i);
+    __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + i);
+    if (kind == FF16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+AI void rows_f(int kind, int nr, int nc, const uint8_t *W, size_t stride, const float *X, size_t xs,
+               float *Y, size_t ys, int n) {
+    __m512 acc[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_ps();
+    for (int i = 0; i < n; i += 16) {
+        int left = n - i;
+        __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        __m512 xv[4];
+        for (int c = 0; c < nc; c++) xv[c] = _mm512_maskz_loadu_ps(m, X + (size_t)c * xs + i);
+        for (int r = 0; r < nr; r++) {
+            const uint8_t *wr = W + (size_t)r * stride;
+            if (nr == 4 && nc == 1) _mm_prefetch((const char *)(wr + 4 * stride) + i * (kind == FF32 ? 4 : 2), _MM_HINT_T0);
+            __m512 wv = load_wf(kind, wr, i, left);
+            for (int c = 0; c < nc; c++) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
+        }
+    }
+    for (int c = 0; c < nc; c++)
+        for (int r = 0; r < nr; r++) Y[(size_t)c * ys + r] = _mm512_reduce_add_ps(acc[r][c]);
+}
+
+#define F_KERNELS(mvname, mmname, kind)                                                        \
+    static void mvname(const uint8_t *W, size_t stride, const float *x, float *y, int nrows, int n) { \
+        int r = 0;                                                                             \
+        for (; r + 4 <= nrows; r += 4) rows_f(kind, 4, 1, W + (size_t)r * stride, stride, x, 0, y + r, 0, n); \
+        for (; r < nrows; r++) rows_f(kind, 1, 1, W + (size_t)r * stride, stride, x, 0, y + r, 0, n); \
+    }                                                                                          \
+    static void mmname(const uint8_t *W, size_t stride, const float *X, size_t xs, float *Y, size_t ys, \
+                       int nrows, int n, int ncol) {                                           \
+        int r = 0;                                                                             \
+        for (; r + 4 <= nrows; r += 4) {                                                       \
+            int c = 0;                                                                         \
+            for (; c + 4 <= ncol; c += 4)                                                      \
+                rows_f(kind, 4, 4, W + (size_t)r * stride, stride, X + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, n); \
+            for (; c < ncol; c++)                                                              \
+                rows_f(kind, 4, 1, W + (size_t)r * stride, stride, X + (size_t)c * xs, 0, Y + (size_t)c * ys + r, 0, n); \
+        }                                                                                      \
+        for (; r < nrows; r++)                                                                 \
+            for (int c = 0; c < ncol; c++)                                                     \
+                rows_f(kind, 1, 1, W + (size_t)r * stride, stride, X + (size_t)c * xs, 0, Y + (size_t)c * ys + r, 0, n); \
+    }
+F_KERNELS(mv_f32, mm_f32, FF32)
+F_KERNELS(mv_f16, mm_f16, FF16)
+F_KERNELS(mv_bf16, mm_bf16, FBF16)
+
 static void a512_matvec(uint32_t t, const void *W, size_t stride, const void *xq,
                         float *y, int nrows, int ncols) {
     int nb = ncols / QK;
@@ -253,6 +311,9 @@ static void a512_matvec(uint32_t t, const void *W, size_t stride, const void *xq
     case GGML_Q4_1: mv_q4_1(W, stride, xq, y, nrows, nb); return;
     case GGML_Q5_1: mv_q5_1(W, stride, xq, y, nrows, nb); return;
     case GGML_Q4_K: mv_q4_K(W, stride, xq, y, nrows, ncols / QK_K); return;
+    case GGML_F32: mv_f32(W, stride, xq, y, nrows, ncols); return;
+    case GGML_F16: mv_f16(W, stride, xq, y, nrows, ncols); return;
+    case GGML_BF16: mv_bf16(W, stride, xq, y, nrows, ncols); return;
     case GGML_Q5_K: mv_q5_K(W, stride, xq, y, nrows, ncols / QK_K); return;
     case GGML_Q6_K: mv_q6_K(W, stride, xq, y, nrows, ncols / QK_K); return;
     default:
@@ -337,6 +398,10 @@ static void a512_matmul(uint32_t t, const void *W, size_t stride, const void *xq
     case GGML_Q4_0: mm_q4_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
     case GGML_Q5_0: mm_q5_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
     case GGML_Q8_0: mm_q8_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
+    /* xq_stride is in bytes; F32 activation rows must be float-aligned apart */
+    case GGML_F32: mm_f32(W, stride, xq, xq_stride / 4, Y, y_stride, nrows, ncols, nb); return;
+    case GGML_F16: mm_f16(W, stride, xq, xq_stride / 4, Y, y_stride, nrows, ncols, nb); return;
+    case GGML_BF16: mm_bf16(W, stride, xq, xq_stride / 4, Y, y_stride, nrows, ncols, nb); return;
     default: break;
     }
     /* Row tiles reused across all activation rows, as in kn_matmul_tiled. */

@@ -261,7 +261,7 @@ static void test_isa_matvec(const kn_ops *o) {
     /* odd block counts (96, 2848 = 89 blocks of 32) reach the single-block
      * tails of pairwise kernels; one block of 32 and of 256 */
     static const int shapes[][2] = {{1, 256}, {3, 512}, {7, 1024}, {33, 768}, {2, 2816},
-                                    {4, 32}, {5, 96}, {9, 2848}};
+                                    {4, 32}, {5, 96}, {9, 2848}, {6, 37}, {5, 300}};   /* last two: float rows with tails */
     for (int k = 0; k < NW; k++) {
         uint32_t t = wtypes[k], at = kn_act_type(t);
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
