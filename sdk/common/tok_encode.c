@@ -1,7 +1,8 @@
 /* tok_encode.c: text -> ids. Splits out special-token texts first (as
  * llama.cpp does: longest token text first, each occurrence leftmost and
- * non-overlapping, inside the pieces still raw), then runs SPM or BPE on each
- * raw piece, then adds BOS/EOS. User-defined tokens are always split out;
+ * non-overlapping, inside the pieces still raw; a token marked lstrip/rstrip
+ * swallows the whitespace beside it), then runs SPM or BPE on each raw
+ * piece, then adds BOS/EOS. User-defined tokens are always split out;
  * control and unknown tokens only with TOK_PARSE_SPECIAL. */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,11 @@ static const char *find(const char *hay, size_t n, const char *needle, size_t m)
     return NULL;
 }
 
+/* C's isspace in the "C" locale, which llama.cpp uses for stripping. */
+static bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
 /* Splits every raw fragment of *in at the occurrences of token id. */
 static bool split_special(const tokenizer *t, const char *text, int32_t id, frags *in, frags *out) {
     size_t m = t->text_len[id];
@@ -43,10 +49,14 @@ static bool split_special(const tokenizer *t, const char *text, int32_t id, frag
         size_t off = f.off, end = f.off + f.len;
         const char *p;
         while ((p = find(text + off, end - off, s, m)) != NULL) {
-            size_t at = (size_t)(p - text);
-            if (at > off && !frag_push(out, off, at - off, -1)) return false;
+            size_t at = (size_t)(p - text), left_end = at;
+            if (t->strip[id] & TOK_LSTRIP)
+                while (left_end > off && is_space(text[left_end - 1])) left_end--;
+            if (left_end > off && !frag_push(out, off, left_end - off, -1)) return false;
             if (!frag_push(out, at, m, id)) return false;
             off = at + m;
+            if (t->strip[id] & TOK_RSTRIP)
+                while (off < end && is_space(text[off])) off++;
         }
         if (end > off && !frag_push(out, off, end - off, -1)) return false;
     }

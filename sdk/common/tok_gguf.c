@@ -73,6 +73,12 @@ tokenizer *tok_load_gguf(const gguf_file *f, char *err, size_t errlen) {
     spec.model_len = (size_t)model.len;
     if (!opt_str(f, KEY("pre"), &pre, &has, err, errlen)) return NULL;
     if (has) { spec.pre = pre.ptr; spec.pre_len = (size_t)pre.len; }
+    gguf_str name;   /* only a hint (see strip rules): a non-string is ignored */
+    const gguf_kv *nk = gguf_find(f, "general.name");
+    if (nk && nk->type == GGUF_T_STRING && gguf_kv_str(nk, &name)) {
+        spec.name = name.ptr;
+        spec.name_len = (size_t)name.len;
+    }
 
     const gguf_kv *tokens;
     if (!gguf_get_arr(f, KEY("tokens"), GGUF_T_STRING, &tokens, err, errlen)) return NULL;

@@ -92,6 +92,7 @@ struct tokenizer {
     uint32_t *piece_off, *piece_len;  /* decoded bytes in pool */
     float *score;
     uint8_t *type;
+    uint8_t *strip;                   /* TOK_LSTRIP/TOK_RSTRIP per token */
     tok_table by_text;                /* text -> id; the last duplicate wins */
 
     char *merge_pool;                 /* "left right" strings, rank order */
@@ -110,6 +111,9 @@ struct tokenizer {
     uint32_t n_special_lens;
     uint8_t special_first[256];       /* bytes a special text can start with */
 };
+/* Whitespace a special token swallows on its left/right when split out
+ * (llama.cpp sets these by model name; see tok_vocab.c). */
+enum { TOK_LSTRIP = 1, TOK_RSTRIP = 2 };
 /* Index into t->special of the special token with exactly this text, or -1. */
 int32_t tok_special_lookup(const tokenizer *t, const char *s, size_t n);
 

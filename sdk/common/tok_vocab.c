@@ -27,7 +27,7 @@ void tok_free(tokenizer *t) {
     free(t->pool);
     free(t->text_off); free(t->text_len);
     free(t->piece_off); free(t->piece_len);
-    free(t->score); free(t->type);
+    free(t->score); free(t->type); free(t->strip);
     free(t->by_text.slot);
     free(t->merge_pool);
     free(t->merge_off); free(t->merge_len); free(t->merge_split);
@@ -90,7 +90,9 @@ tok_builder *tok_builder_new(const tok_spec *spec, char *err, size_t errlen) {
     t->piece_len = calloc(n, sizeof(uint32_t));
     t->score = calloc(n, sizeof(float));
     t->type = calloc(n, 1);
-    if (!b->seen || !t->text_off || !t->text_len || !t->piece_off || !t->piece_len || !t->score || !t->type)
+    t->strip = calloc(n, 1);
+    if (!b->seen || !t->text_off || !t->text_len || !t->piece_off || !t->piece_len || !t->score ||
+        !t->type || !t->strip)
         goto oom;
     return b;
 oom:
@@ -294,6 +296,38 @@ int32_t tok_special_lookup(const tokenizer *t, const char *s, size_t n) {
     }
 }
 
+static bool contains_ci(const char *s, size_t n, const char *needle) {
+    size_t m = strlen(needle);
+    for (size_t i = 0; s && i + m <= n; i++) {
+        size_t k = 0;
+        while (k < m && (s[i + k] >= 'A' && s[i + k] <= 'Z' ? s[i + k] + 32 : s[i + k]) == needle[k]) k++;
+        if (k == m) return true;
+    }
+    return false;
+}
+
+static void set_strip(tokenizer *t, const char *text, uint8_t bit, bool on) {
+    int32_t id = tok_lookup(t, text, strlen(text));
+    if (id < 0) return;
+    t->strip[id] = (uint8_t)(on ? t->strip[id] | bit : t->strip[id] & ~bit);
+}
+
+/* Whitespace-swallowing special tokens. The GGUF does not say; llama.cpp
+ * decides by tokenizer.ggml.pre and general.name (facts from its source),
+ * and Phi-3's chat prompts tokenize differently without it. */
+static void strip_rules(tokenizer *t, const tok_spec *sp) {
+    if (contains_ci(sp->pre, sp->pre_len, "jina-v2-de") || contains_ci(sp->pre, sp->pre_len, "jina-v2-es") ||
+        contains_ci(sp->pre, sp->pre_len, "jina-v2-code")) {
+        set_strip(t, "<mask>", TOK_LSTRIP, true);
+    } else if (contains_ci(sp->name, sp->name_len, "phi-3") || contains_ci(sp->name, sp->name_len, "phi3")) {
+        for (uint32_t k = 0; k < t->n_special; k++) t->strip[t->special[k]] |= TOK_RSTRIP;
+        set_strip(t, "</s>", TOK_RSTRIP, true);
+        set_strip(t, "<unk>", TOK_RSTRIP, false);
+        set_strip(t, "<s>", TOK_RSTRIP, false);
+        set_strip(t, "<|endoftext|>", TOK_RSTRIP, false);
+    }
+}
+
 static int cmp_special(const void *a, const void *b) {
     const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
@@ -420,6 +454,7 @@ tokenizer *tok_builder_finish(tok_builder *b, char *err, size_t errlen) {
     t->n_special = ns;
     free(order);
     if (!index_specials(t)) goto oom;
+    strip_rules(t, sp);
 
     b->t = NULL;
     tok_builder_free(b);

@@ -43,6 +43,7 @@ tokenizer *tok_load_gguf(const gguf_file *f, char *err, size_t errlen);
 typedef struct {
     const char *model; size_t model_len;  /* "llama" or "gpt2" */
     const char *pre;   size_t pre_len;    /* NULL: none (= "default") */
+    const char *name;  size_t name_len;   /* general.name; NULL: none (see docs) */
     uint32_t n_tokens;
     int64_t bos, eos, unk, pad;           /* -1 or 0xFFFFFFFF: none */
     int add_bos, add_eos, add_space_prefix; /* 0/1, or -1 for default */

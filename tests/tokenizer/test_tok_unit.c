@@ -232,6 +232,20 @@ static int group_special(void) {
     CHECK(v.n >= 3 && v.ids[0] == 32010 && v.ids[v.n - 1] == 32007, "phi-3 chat markup");
     enc(phi, "Hello", TOK_ADD_SPECIAL, &v);
     CHECK(v.n >= 2 && v.ids[0] == 1, "phi-3 BOS");
+    /* phi-3's specials swallow the whitespace after them (llama.cpp's
+     * name-keyed rule); ids as llama.cpp gives them for this chat turn. */
+    enc(phi, "<|user|>\nSYS\nHI<|end|>\n<|assistant|>\n", TOK_ADD_SPECIAL | TOK_PARSE_SPECIAL, &v);
+    const int32_t turn[] = {1, 32010, 317, 21554, 13, 17628, 32007, 32001};
+    CHECK(v.n == 8 && memcmp(v.ids, turn, sizeof turn) == 0, "phi-3 chat turn: %zu ids", v.n);
+    /* Any other model keeps that whitespace (llama-2's vocabulary). */
+    gguf_file *g3;
+    tokenizer *spm = vocab("llama-spm", &g3);
+    if (spm) {
+        enc(spm, "<s>\nHi", TOK_PARSE_SPECIAL, &v);
+        CHECK(v.n >= 2 && v.ids[0] == 1 && contains(&v, 13), "whitespace after <s> kept");
+        tok_free(spm);
+        gguf_close(g3);
+    }
     /* The longest special text wins where two start at the same place. */
     enc(phi, "<|endoftext|>", TOK_PARSE_SPECIAL, &v);
     CHECK(v.n == 1 && v.ids[0] == 32000, "longest special");
