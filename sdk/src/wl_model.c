@@ -9,6 +9,12 @@
 /* A host that claims to need more than this for one output is refused
  * rather than believed. */
 #define WL_OUTPUT_MAX ((size_t)256 << 20)
+/* First buffer sizes. Generous on purpose: WasmEdge before 0.14.1 ignored
+ * buf_max and wrote the whole output anyway, so the first buffer is all
+ * the protection a guest has there (LlamaEdge reserves 24 KiB). */
+#define FIRST_PIECE 1024
+#define FIRST_META 1024
+#define FIRST_TEXT (32 * 1024)
 
 int wl_open(wl_model **out, const char *alias, const wl_options *opts) {
     if (!out) return wl_fail(WL_E_ARG, "wl_open: no result pointer");
@@ -206,7 +212,7 @@ int wl_stream_with(wl_model *m, const wl_options *o, const char *prompt, wl_text
     wl_filter f;
     wl_filter_init(&f, o, cb, user);
     char *piece = NULL;
-    size_t cap = 64, n = 0;
+    size_t cap = FIRST_PIECE, n = 0;
     for (;;) {
         if (o->max_tokens >= 0 && r.output_tokens >= (uint32_t)o->max_tokens) {
             r.end = WL_END_MAX_TOKENS;
@@ -238,7 +244,7 @@ int wl_stream_with(wl_model *m, const wl_options *o, const char *prompt, wl_text
         /* Usage is a courtesy of the host: a host that has none is no
          * failure, a host that sends garbage is. */
         size_t mlen = 0;
-        cap = 256;
+        cap = FIRST_META;
         free(piece);
         piece = NULL;
         int e = read_grow(m->ctx, WL_NN_OUTPUT_METADATA, true, &piece, &cap, &mlen);
@@ -276,11 +282,11 @@ int wl_whole_with(wl_model *m, const wl_options *o, const char *prompt, char **t
     else if (e) return wl_fail(e, "wl_generate: compute: %s (wasi-nn error %d)", wl_nn_strerror(e), e);
     char *raw = NULL;
     size_t n = 0;
-    rc = wl_read_output(m->ctx, WL_NN_OUTPUT_TEXT, false, 4096, &raw, &n);
+    rc = wl_read_output(m->ctx, WL_NN_OUTPUT_TEXT, false, FIRST_TEXT, &raw, &n);
     if (rc) return rc;
     char *meta = NULL;
     size_t mlen = 0;
-    if (wl_read_output(m->ctx, WL_NN_OUTPUT_METADATA, false, 256, &meta, &mlen) == WL_OK) {
+    if (wl_read_output(m->ctx, WL_NN_OUTPUT_METADATA, false, FIRST_META, &meta, &mlen) == WL_OK) {
         rc = wl_parse_usage(meta, mlen, &r.input_tokens, &r.output_tokens);
         free(meta);
         if (rc) {
@@ -327,14 +333,14 @@ int wl_embed(wl_model *m, const char *text, float **vec, size_t *dim, wl_result 
     if (e) return wl_fail(e, "wl_embed: compute: %s (wasi-nn error %d)", wl_nn_strerror(e), e);
     char *raw = NULL;
     size_t n = 0;
-    rc = wl_read_output(m->ctx, WL_NN_OUTPUT_TEXT, false, 16384, &raw, &n);
+    rc = wl_read_output(m->ctx, WL_NN_OUTPUT_TEXT, false, FIRST_TEXT, &raw, &n);
     if (rc) return rc;
     rc = wl_parse_embedding(raw, n, vec, dim);
     free(raw);
     if (!rc) {
         char *meta = NULL;
         size_t mlen = 0;
-        if (wl_read_output(m->ctx, WL_NN_OUTPUT_METADATA, false, 256, &meta, &mlen) == WL_OK)
+        if (wl_read_output(m->ctx, WL_NN_OUTPUT_METADATA, false, FIRST_META, &meta, &mlen) == WL_OK)
             wl_parse_usage(meta, mlen, &r.input_tokens, &r.output_tokens);
         free(meta);
         wl_clear_error();
