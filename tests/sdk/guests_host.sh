@@ -47,7 +47,9 @@ run() { "$RUN" --nn-preload "default:GGML:AUTO:$model" "$@"; }
 want=$(sed -n "s/^TEXT '\(.*\)'$/\1/p" "$golden" | sed "s/\\\\'/'/g")
 want=$(printf '%b' "$want")
 whole=$(run "$G/complete.wasm" default '' --temp 0 --n-predict 256 --usage 2>"$tmp/usage")
-expect "complete, greedy 256 from BOS == golden" "$whole" "$want"
+# SentencePiece's first piece after BOS carries the dummy-prefix space
+# (" Once"); hosts that print pieces as WasmEdge does keep it.
+expect "complete, greedy 256 from BOS == golden" "${whole# }" "$want"
 expect "usage" "$(cat "$tmp/usage")" '{"input_tokens":1,"output_tokens":256,"end":"max_tokens"}'
 streamed=$(run --env temp=0 --env n_predict=256 "$G/complete.wasm" default '' --stream)
 expect "complete, streamed == whole" "$streamed" "$whole"
