@@ -150,7 +150,9 @@ static void test_signed_full(void) {
     CHECK(symlink(tb_path("victim"), tb_path("y/app.wasm")) == 0, "symlink");
     CHECK(tb_run(pack_cmd_extract, "extract", out, tb_path("y"), NULL) == 1, "planted symlink must be refused");
     CHECK(tb_run(pack_cmd_extract, "extract", "--force", out, tb_path("y"), NULL) == 0, "--force replaces the link itself");
-    CHECK(same_file(tb_path("victim"), tb_path("victim")) && tb_read(tb_path("victim"), &n) && n == 4, "victim changed");
+    uint8_t *victim = tb_read(tb_path("victim"), &n);
+    CHECK(victim && n == 4 && !memcmp(victim, "keep", 4), "the symlink's target was written");
+    free(victim);
     mkdir(tb_path("z"), 0755);
     mkdir(tb_path("elsewhere"), 0755);
     CHECK(symlink(tb_path("elsewhere"), tb_path("z/models")) == 0, "symlink dir");
