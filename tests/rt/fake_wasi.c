@@ -107,6 +107,17 @@ uint32_t Z_wasi_snapshot_preview1Z_random_get(wasi_ctx *c, uint32_t p, uint32_t 
     for (uint32_t i = 0; i < n; i++) d[i] = (uint8_t)rand();
     return OK;
 }
+uint32_t Z_wasi_snapshot_preview1Z_fd_fdstat_set_flags(wasi_ctx *c, uint32_t fd, uint32_t fl) { (void)c, (void)fl; return fd <= 2 ? OK : BADF; }
+uint32_t Z_wasi_snapshot_preview1Z_fd_read(wasi_ctx *c, uint32_t fd, uint32_t iovs, uint32_t n, uint32_t pread) {
+    (void)iovs, (void)n;   /* stdin is always at its end */
+    if (fd != 0) return BADF;
+    return put32(c, pread, 0) ? OK : FAULT;
+}
+uint32_t Z_wasi_snapshot_preview1Z_path_open(wasi_ctx *c, uint32_t fd, uint32_t df, uint32_t p, uint32_t l, uint32_t of,
+                                        uint64_t rb, uint64_t ri, uint32_t ff, uint32_t pfd) {
+    (void)c, (void)fd, (void)df, (void)p, (void)l, (void)of, (void)rb, (void)ri, (void)ff, (void)pfd;
+    return BADF;   /* no preopens */
+}
 uint32_t Z_wasi_snapshot_preview1Z_sched_yield(wasi_ctx *c) { (void)c; return OK; }
 void Z_wasi_snapshot_preview1Z_proc_exit(wasi_ctx *c, uint32_t code) { (void)c; wlrt_exit(code); }
 
@@ -120,6 +131,9 @@ const host_import wasi_imports[] = {
     {"wasi_snapshot_preview1", "fd_seek", "iIii:i"},
     {"wasi_snapshot_preview1", "fd_fdstat_get", "ii:i"},
     {"wasi_snapshot_preview1", "fd_prestat_get", "ii:i"},
+    {"wasi_snapshot_preview1", "fd_fdstat_set_flags", "ii:i"},
+    {"wasi_snapshot_preview1", "fd_read", "iiii:i"},
+    {"wasi_snapshot_preview1", "path_open", "iiiiiIIii:i"},
     {"wasi_snapshot_preview1", "fd_prestat_dir_name", "iii:i"},
     {"wasi_snapshot_preview1", "clock_time_get", "iIi:i"},
     {"wasi_snapshot_preview1", "random_get", "ii:i"},
