@@ -257,6 +257,9 @@ static bool describe_model(const char *file, manifest_model *md, bool *vocab, ch
     return ok;
 }
 
+static bundle_wasm_checker wasm_checker;
+void bundle_set_wasm_checker(bundle_wasm_checker fn) { wasm_checker = fn; }
+
 bool bundle_build(const build_opts *o, char *err, size_t errlen) {
     manifest m = {0};
     input tok_in = {.fd = -1}, mod_in[MANIFEST_MAX_MODELS];
@@ -283,6 +286,10 @@ bool bundle_build(const build_opts *o, char *err, size_t errlen) {
         goto out;
     }
     if (!wasm_check(wasm, wasm_len, &n_imports, e, sizeof e)) {
+        fail(err, errlen, "%s: %s", o->wasm_path, e);
+        goto out;
+    }
+    if (wasm_checker && !wasm_checker(wasm, wasm_len, e, sizeof e)) {
         fail(err, errlen, "%s: %s", o->wasm_path, e);
         goto out;
     }

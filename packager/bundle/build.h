@@ -35,6 +35,12 @@ typedef struct {
     const char *out;
 } build_opts;
 
+/* An extra check of the guest after the structural one, e.g. the host's
+ * import checker (host-reference/rt wasm_check_imports), installed by the
+ * program that links both. NULL (default): structural check only. */
+typedef bool (*bundle_wasm_checker)(const uint8_t *wasm, size_t len, char *err, size_t errlen);
+void bundle_set_wasm_checker(bundle_wasm_checker fn);
+
 bool bundle_build(const build_opts *o, char *err, size_t errlen);
 bool bundle_resign(const char *path, const ms_seckey *key, char *err, size_t errlen);
 

@@ -334,3 +334,29 @@ bool bundle_map_member(const bundle *b, const bundle_member *m, const void **dat
 void bundle_unmap(void *base, size_t len) {
     if (base) munmap(base, len);
 }
+
+bundle *bundle_open_verified(const char *path, const char *const *trust_files, size_t n_trust,
+                             bool allow_unsigned, unsigned flags, char *err, size_t errlen) {
+    char inner[900];
+    bundle_trust t = {0};
+    bundle *b = bundle_open(path, err, errlen);
+    if (!b) return NULL;
+    bool ok = true;
+    for (size_t i = 0; ok && i < n_trust; i++) ok = bundle_trust_add_file(&t, trust_files[i], inner, sizeof inner);
+    if (ok) ok = bundle_trust_add_user_dir(&t, inner, sizeof inner);
+    if (ok && (bundle_is_signed(b) || !allow_unsigned)) {
+        ok = bundle_verify_signature(b, &t, NULL, inner, sizeof inner);
+        if (!ok && !bundle_is_signed(b)) {
+            size_t l = strlen(inner);
+            snprintf(inner + l, sizeof inner - l, " (use --allow-unsigned to run it anyway)");
+        }
+    }
+    if (ok) ok = bundle_check_members(b, flags, NULL, NULL, NULL, inner, sizeof inner);
+    bundle_trust_free(&t);
+    if (!ok) {
+        fail(err, errlen, "%s: %s", path, inner);
+        bundle_close(b);
+        return NULL;
+    }
+    return b;
+}

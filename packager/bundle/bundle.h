@@ -73,6 +73,14 @@ typedef void (*bundle_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 bool bundle_check_members(bundle *b, unsigned flags, bool *cached, bundle_progress_fn progress,
                           void *progress_ctx, char *err, size_t errlen);
 
+/* What wasmlet-run does with a bundle, in one call: open; trust the key
+ * files given plus the per-user trusted-keys directory; require a valid
+ * signature from one of them (an unsigned bundle passes only with
+ * allow_unsigned; a bundle signed by an unknown key never does); check the
+ * members (flags as above). NULL with a one-line err naming the bundle. */
+bundle *bundle_open_verified(const char *path, const char *const *trust_files, size_t n_trust,
+                             bool allow_unsigned, unsigned flags, char *err, size_t errlen);
+
 /* Map a member read-only. *data is the member's first byte; unmap with
  * bundle_unmap(base, len). */
 bool bundle_map_member(const bundle *b, const bundle_member *m, const void **data, void **base,

@@ -308,6 +308,53 @@ static void test_verified_cache(void) {
     bundle_close(b);
 }
 
+/* The host's one-call path: trust files, the per-user trusted-keys folder,
+ * unsigned only when allowed, unknown signers never. */
+static void test_open_verified(void) {
+    const char *signed_b = tb_path("out/full.wasmlet"), *unsigned_b = tb_path("out/min.wasmlet");
+    const char *k[] = {tb_path("k.pub")}, *o[] = {tb_path("o.pub")};
+    bundle *b = bundle_open_verified(signed_b, k, 1, false, 0, err, sizeof err);
+    CHECK(b != NULL, "trusted by file: %s", err);
+    bundle_close(b);
+    b = bundle_open_verified(signed_b, o, 1, true, 0, err, sizeof err);
+    CHECK_ERR(b != NULL, err, "which is not trusted");
+    bundle_close(b);
+    b = bundle_open_verified(unsigned_b, k, 1, false, 0, err, sizeof err);
+    CHECK_ERR(b != NULL, err, "not signed (use --allow-unsigned");
+    bundle_close(b);
+    b = bundle_open_verified(unsigned_b, NULL, 0, true, 0, err, sizeof err);
+    CHECK(b != NULL, "unsigned allowed: %s", err);
+    bundle_close(b);
+    /* ~/.config/wasmlet/trusted-keys (XDG_CONFIG_HOME is the sandbox). */
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/wasmlet/trusted-keys", getenv("XDG_CONFIG_HOME"));
+    CHECK(tb_sh("mkdir -p %s && cp %s %s/release.pub && echo junk > %s/notes.txt", dir, tb_path("k.pub"), dir, dir) == 0, "setup");
+    b = bundle_open_verified(signed_b, NULL, 0, false, 0, err, sizeof err);
+    CHECK(b != NULL, "trusted by the user's folder: %s", err);
+    bundle_close(b);
+    CHECK(tb_sh("echo broken > %s/broken.pub", dir) == 0, "setup");
+    b = bundle_open_verified(signed_b, NULL, 0, false, 0, err, sizeof err);
+    CHECK_ERR(b != NULL, err, "broken.pub");
+    bundle_close(b);
+    tb_rmrf(dir);
+}
+
+static bool refuse_all(const uint8_t *w, size_t n, char *e, size_t el) {
+    (void)w;
+    snprintf(e, el, "import 'env.nope' is not provided by the host (%zu bytes)", n);
+    return false;
+}
+
+static void test_wasm_checker_hook(void) {
+    char good[600];
+    snprintf(good, sizeof good, "default=%s", tb_path("m1.gguf"));
+    bundle_set_wasm_checker(refuse_all);
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(tb_path("out/hook.wasmlet")), "--model", good, NULL) == 1, "hook refuses");
+    CHECK(!tb_exists(tb_path("out/hook.wasmlet")), "refused build wrote its output");
+    bundle_set_wasm_checker(NULL);
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(tb_path("out/hook.wasmlet")), "--model", good, NULL) == 0, "no hook");
+}
+
 static void test_real_model(void) {
     const char *shared = getenv("WASMLET_SHARED");
     char model[600], arg[700];
@@ -341,6 +388,8 @@ int main(void) {
     test_bad_inputs();
     test_optimize();
     test_verified_cache();
+    test_open_verified();
+    test_wasm_checker_hook();
     test_real_model();
     return tb_finish("test_bundle");
 }
