@@ -7,6 +7,21 @@
 
 #include "tok_internal.h"
 
+/* A well-spread table never has long probe runs; a file crafted to collide
+ * would make loading (and lookups) quadratic, so it is refused instead. */
+#define MAX_PROBE 1024
+
+/* The longest run of occupied slots bounds every lookup, hits and misses
+ * alike (wrapping runs are counted from slot 0; good enough as a bound). */
+static bool runs_short(const tok_table *tb) {
+    uint32_t run = 0;
+    for (uint64_t i = 0; i <= tb->mask; i++) {
+        run = tb->slot[i] ? run + 1 : 0;
+        if (run > MAX_PROBE) return false;
+    }
+    return true;
+}
+
 struct tok_builder {
     tokenizer *t;
     uint8_t *seen;
@@ -255,11 +270,11 @@ static int make_piece(const tokenizer *t, uint32_t id, const char *txt, tok_byte
 
 /* What tok_encode needs to find which special texts occur in one pass:
  * their first bytes, their distinct lengths and a text -> index table. */
-static bool index_specials(tokenizer *t) {
-    if (!tok_table_init(&t->special_by_text, t->n_special)) return false;
+static int index_specials(tokenizer *t) {
+    if (!tok_table_init(&t->special_by_text, t->n_special)) return -1;
     t->special_lens = malloc((t->n_special ? t->n_special : 1) * sizeof *t->special_lens);
     t->special_canon = malloc((t->n_special ? t->n_special : 1) * sizeof *t->special_canon);
-    if (!t->special_lens || !t->special_canon) return false;
+    if (!t->special_lens || !t->special_canon) return -1;
     for (uint32_t k = t->n_special; k-- > 0;) {      /* shortest first */
         uint32_t id = (uint32_t)t->special[k], n = t->text_len[id];
         const char *s = tok_text_ptr(t, id);
@@ -271,18 +286,19 @@ static bool index_specials(tokenizer *t) {
         uint32_t id = (uint32_t)t->special[k], n = t->text_len[id];
         const char *s = tok_text_ptr(t, id);
         uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)s, n);
-        uint32_t i = (uint32_t)h & t->special_by_text.mask;
+        uint32_t i = (uint32_t)h & t->special_by_text.mask, probes = 0;
         bool dup = false;
         for (;; i = (i + 1) & t->special_by_text.mask) {
             uint64_t v = t->special_by_text.slot[i];
             if (v == 0) break;
+            if (++probes > MAX_PROBE) return -2;
             uint32_t o = (uint32_t)t->special[TOK_SLOT_IDX(v)];
             if (t->text_len[o] == n && memcmp(tok_text_ptr(t, o), s, n) == 0) { dup = true; break; }
         }
         if (!dup) t->special_by_text.slot[i] = TOK_SLOT(h, k);   /* the first in order stays */
         t->special_canon[k] = dup ? TOK_SLOT_IDX(t->special_by_text.slot[i]) : k;
     }
-    return true;
+    return runs_short(&t->special_by_text) ? 0 : -2;
 }
 
 int32_t tok_special_lookup(const tokenizer *t, const char *s, size_t n) {
@@ -333,16 +349,17 @@ static int cmp_special(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static bool insert_tokens(tokenizer *t) {
-    if (!tok_table_init(&t->by_text, t->n)) return false;
+static int insert_tokens(tokenizer *t) {
+    if (!tok_table_init(&t->by_text, t->n)) return -1;
     for (uint32_t id = 0; id < t->n; id++) {
         const char *s = tok_text_ptr(t, id);
         size_t n = t->text_len[id];
         uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)s, n);
-        uint32_t i = (uint32_t)h & t->by_text.mask;
+        uint32_t i = (uint32_t)h & t->by_text.mask, probes = 0;
         for (;; i = (i + 1) & t->by_text.mask) {
             uint64_t v = t->by_text.slot[i];
             if (v == 0) break;
+            if (++probes > MAX_PROBE) return -2;
             uint32_t o = TOK_SLOT_IDX(v);
             if (TOK_SLOT_TAG(v) == TOK_SLOT_TAG(h) && t->text_len[o] == n &&
                 memcmp(tok_text_ptr(t, o), s, n) == 0)
@@ -350,20 +367,21 @@ static bool insert_tokens(tokenizer *t) {
         }
         t->by_text.slot[i] = TOK_SLOT(h, id);     /* a later duplicate replaces */
     }
-    return true;
+    return runs_short(&t->by_text) ? 0 : -2;
 }
 
-static bool insert_merges(tokenizer *t) {
-    if (!tok_table_init(&t->merges, t->n_merges)) return false;
+static int insert_merges(tokenizer *t) {
+    if (!tok_table_init(&t->merges, t->n_merges)) return -1;
     for (uint32_t r = 0; r < t->n_merges; r++) {
         const char *m = t->merge_pool + t->merge_off[r];
         uint32_t len = t->merge_len[r];
         uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)m, len);
-        uint32_t i = (uint32_t)h & t->merges.mask;
+        uint32_t i = (uint32_t)h & t->merges.mask, probes = 0;
         bool dup = false;
         for (;; i = (i + 1) & t->merges.mask) {
             uint64_t v = t->merges.slot[i];
             if (v == 0) break;
+            if (++probes > MAX_PROBE) return -2;
             uint32_t o = TOK_SLOT_IDX(v);
             if (TOK_SLOT_TAG(v) == TOK_SLOT_TAG(h) && t->merge_len[o] == len &&
                 t->merge_split[o] == t->merge_split[r] &&
@@ -371,7 +389,7 @@ static bool insert_merges(tokenizer *t) {
         }
         if (!dup) t->merges.slot[i] = TOK_SLOT(h, r);   /* the first (lowest rank) stays */
     }
-    return true;
+    return runs_short(&t->merges) ? 0 : -2;
 }
 
 tokenizer *tok_builder_finish(tok_builder *b, char *err, size_t errlen) {
@@ -423,7 +441,13 @@ tokenizer *tok_builder_finish(tok_builder *b, char *err, size_t errlen) {
     t->merge_len = b->mlen.v; b->mlen.v = NULL;
     t->merge_split = b->msplit.v; b->msplit.v = NULL;
     t->n_merges = (uint32_t)b->moff.n;
-    if (!insert_tokens(t) || !insert_merges(t)) goto oom;
+    int r1 = insert_tokens(t), r2 = r1 ? r1 : insert_merges(t);
+    if (r1 == -2 || r2 == -2) {
+        tok_err(err, errlen, "tokenizer: %s hash into one cluster (a crafted file?); refused",
+                r1 == -2 ? "token texts" : "merges");
+        goto fail;
+    }
+    if (r1 || r2) goto oom;
 
     for (int c = 0; c < 256; c++) {
         char hex[7];
@@ -453,7 +477,12 @@ tokenizer *tok_builder_finish(tok_builder *b, char *err, size_t errlen) {
     for (uint32_t i = 0; i < ns; i++) t->special[i] = (int32_t)(order[i] & 0xFFFFFFFFu);
     t->n_special = ns;
     free(order);
-    if (!index_specials(t)) goto oom;
+    int r3 = index_specials(t);
+    if (r3 == -2) {
+        tok_err(err, errlen, "tokenizer: special token texts hash into one cluster (a crafted file?); refused");
+        goto fail;
+    }
+    if (r3) goto oom;
     strip_rules(t, sp);
 
     b->t = NULL;

@@ -2,6 +2,7 @@
  * with the writer, breaks one thing, and checks that tok_load_gguf refuses
  * it with a message naming the problem (and that nothing crashes). One
  * ctest per case: `test_tok_bad NAME`; `ok_*` cases must load. */
+#include "tok_internal.h"
 #include "tok_test_util.h"
 
 typedef struct {
@@ -157,13 +158,47 @@ static int c_ok_duplicate_special_unparsed(void) { spec s = base("gpt2"); s.dup_
 static int c_ok_duplicate_special_parsed(void) { spec s = base("gpt2"); s.dup_special = true; return expect_ok(s, "a<|end|>b", TOK_PARSE_SPECIAL, "0 5 1"); }
 static int c_ok_bpe_special_parsed(void) { return expect_ok(base("gpt2"), "c<|end|>d", TOK_PARSE_SPECIAL, "6 5 7"); }
 
+/* Token texts chosen so their hashes land in one bucket, or in 1100
+ * consecutive buckets (a long run of short probes), of the 4096-slot table: loading must refuse rather than make every
+ * lookup slow. */
+static int hash_flood(bool consecutive) {
+    enum { N = 1100 };
+    tok_spec sp;
+    tok_spec_init(&sp);
+    sp.model = "llama";
+    sp.model_len = 5;
+    sp.n_tokens = N;
+    char err[256];
+    tok_builder *b = tok_builder_new(&sp, err, sizeof err);
+    if (!b) { fprintf(stderr, "FAIL: %s\n", err); return 1; }
+    uint32_t found = 0;
+    for (uint32_t k = 0; found < N; k++) {
+        char s[16];
+        int n = snprintf(s, sizeof s, "t%u", k);
+        uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)s, (size_t)n) & 4095;
+        if (consecutive ? h >= 64 + 600 || h < 64 : h != 0) continue;
+        if (!tok_builder_token(b, found++, s, (size_t)n, 0.0f, TOK_TYPE_NORMAL, err, sizeof err)) {
+            fprintf(stderr, "FAIL: %s\n", err);
+            tok_builder_free(b);
+            return 1;
+        }
+    }
+    tokenizer *t = tok_builder_finish(b, err, sizeof err);
+    if (t) { tok_free(t); fprintf(stderr, "FAIL: colliding vocabulary accepted\n"); return 1; }
+    if (!strstr(err, "one cluster")) { fprintf(stderr, "FAIL: message '%s'\n", err); return 1; }
+    printf("refused: %s\n", err);
+    return 0;
+}
+static int c_hash_flood(void) { return hash_flood(false); }
+static int c_hash_run(void) { return hash_flood(true); }
+
 #define ALL(X) X(no_model) X(unknown_model) X(model_not_string) X(no_tokens) X(tokens_not_strings) \
     X(tokens_empty) X(scores_short) X(scores_long) X(scores_not_floats) X(spm_without_scores) \
     X(types_short) X(type_unknown) X(type_negative) X(empty_token) X(bad_byte_token) \
     X(bos_out_of_range) X(bos_negative) X(eos_not_int) X(add_bos_not_bool) X(merge_no_space) \
     X(merge_trailing_space) X(merge_empty) X(bpe_without_merges) X(unknown_pre) X(ok_spm) \
     X(ok_spm_bos) X(ok_spm_byte_fallback) X(ok_bpe) X(ok_bpe_special_not_parsed) X(ok_bpe_special_parsed) \
-    X(ok_duplicate_special_unparsed) X(ok_duplicate_special_parsed)
+    X(ok_duplicate_special_unparsed) X(ok_duplicate_special_parsed) X(hash_flood) X(hash_run)
 
 int main(int argc, char **argv) {
     struct { const char *name; int (*fn)(void); } cases[] = {
