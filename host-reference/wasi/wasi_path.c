@@ -59,7 +59,7 @@ bool wasi_path_using_walk(void) {
     if (m == MODE_UNKNOWN) {
         /* Probe once. Seccomp filters in some containers answer EPERM for
          * syscalls they do not know, so EPERM means "absent" here too. */
-        int fd = openat2_dir(AT_FDCWD, "/");
+        int fd = openat2_dir(AT_FDCWD, ".");
         m = MODE_OPENAT2;
         if (fd >= 0) close(fd);
         else if (errno == ENOSYS || errno == EPERM) m = MODE_WALK;

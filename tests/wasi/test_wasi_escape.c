@@ -6,6 +6,7 @@
 #include "wasi_int.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -212,6 +213,90 @@ static void race(void) {
     CHECK_EQ(inside + refused, 3000);
 }
 
+/* ---- random paths -------------------------------------------------------
+ * Thousands of operations on paths built from hostile pieces. Properties:
+ * every fd the guest gets refers to something inside the box or ro tree
+ * (checked by device+inode against a fresh listing), and outside/ never
+ * changes (checked at the end). */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(uint32_t n) {
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (uint32_t)(rng % n);
+}
+
+static void random_path(char *out, size_t cap) {
+    static const char *parts[] = {"..", ".", "sub", "file", "lnk_out", "abs_out", "file_out",
+                                  "loop1", "self", "dangling_out", "dangling_rel", "new",
+                                  "sub/up", "sub/deep_out", "", "x",
+                                  /* benign pieces again, so that many paths resolve */
+                                  "sub", "sub", "new", "x", "y", "file", "sub/..", "."};
+    size_t len = 0;
+    int n = 1 + (int)rnd(4);
+    out[0] = 0;
+    if (rnd(16) == 0) len += (size_t)snprintf(out, cap, "/");
+    for (int i = 0; i < n && len < cap - 40; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "/" : "",
+                                parts[rnd(sizeof parts / sizeof parts[0])]);
+    if (rnd(8) == 0 && len < cap - 2) strcat(out, "/");
+}
+
+static dev_t inside_dev[4096];
+static ino_t inside_ino[4096];
+static int n_inside;
+static int collect_inside(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    (void)path; (void)type; (void)ftw;
+    if (n_inside < 4096) { inside_dev[n_inside] = st->st_dev; inside_ino[n_inside++] = st->st_ino; }
+    return 0;
+}
+
+static bool is_inside(int host_fd) {
+    struct stat st;
+    if (fstat(host_fd, &st)) return false;
+    n_inside = 0;
+    nftw(sb.box, collect_inside, 16, FTW_PHYS);
+    nftw(sb.ro, collect_inside, 16, FTW_PHYS);
+    for (int i = 0; i < n_inside; i++)
+        if (inside_dev[i] == st.st_dev && inside_ino[i] == st.st_ino) return true;
+    return false;
+}
+
+static void random_paths(void) {
+    char a[512], b[512];
+    int opened = 0, outside = 0;
+    for (int i = 0; i < 20000; i++) {
+        random_path(a, sizeof a);
+        random_path(b, sizeof b);
+        uint32_t dir = 3 + rnd(2);   /* box or ro */
+        uint32_t pa = gstr(1024, a), la = GLEN(a), pb = gstr(1600, b), lb = GLEN(b);
+        switch (rnd(9)) {
+        case 0: case 1: {
+            uint32_t fd;
+            uint32_t oflags = rnd(4) == 0 ? OF_CREAT : rnd(6) == 0 ? OF_DIRECTORY : 0;
+            if (h_open(c, dir, a, rnd(2), oflags, rnd(2) ? RT_FD_READ : RT_FD_READ | RT_FD_WRITE,
+                       0, &fd) == E_OK) {
+                opened++;
+                if (!is_inside(c->fds[fd].host)) {
+                    outside++;
+                    fprintf(stderr, "random: '%s' on fd %u opened something outside\n", a, dir);
+                }
+                W(fd_close)(c, fd);
+            }
+            break;
+        }
+        case 2: W(path_create_directory)(c, dir, pa, la); break;
+        case 3: W(path_unlink_file)(c, dir, pa, la); break;
+        case 4: W(path_remove_directory)(c, dir, pa, la); break;
+        case 5: W(path_rename)(c, dir, pa, la, 3 + rnd(2), pb, lb); break;
+        case 6: W(path_link)(c, dir, rnd(2), pa, la, 3 + rnd(2), pb, lb); break;
+        case 7: W(path_symlink)(c, pb, lb, dir, pa, la); break;
+        case 8: W(path_filestat_set_times)(c, dir, rnd(2), pa, la, 0, 0, 2 | 8); break;
+        }
+    }
+    printf("random: 20000 operations, %d opens, %d outside\n", opened, outside);
+    CHECK_EQ(outside, 0);
+    CHECK(opened > 0);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "walk")) wasi_path_force_walk(1);
     printf("resolution: %s\n", wasi_path_using_walk() ? "portable walk" : "openat2");
@@ -227,6 +312,7 @@ int main(int argc, char **argv) {
     from_subdir_fd();
     mutations_out();
     race();
+    random_paths();
 
     char *outside_after = h_snapshot(sb.outside);
     CHECK(!strcmp(outside_before, outside_after));
