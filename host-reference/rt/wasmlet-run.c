@@ -78,9 +78,11 @@ static int parse_dir(char *arg, wasi_preopen *p) {
     return arg[0] != 0 && p->guest_path[0] != 0;
 }
 
+/* File scope: they (and the strings they point to) live as long as the run. */
+static wasi_preopen dirs[MAX_DIRS];
+static const char *envs[MAX_ENVS];
+
 int main(int argc, char **argv) {
-    wasi_preopen dirs[MAX_DIRS];
-    const char *envs[MAX_ENVS];
     int ndirs = 0, nenvs = 0, precompile = 0, verbose = 0;
     uint64_t max_mem = 0, timeout_ms = 0;
     const char *cache_dir = NULL;
@@ -98,7 +100,8 @@ int main(int argc, char **argv) {
             char *v = argv[++i];
             if (strcmp(a, "--dir") == 0) {
                 if (ndirs == MAX_DIRS) return bad("too many --dir (the limit is %s)", "64");
-                if (!parse_dir(v, &dirs[ndirs++])) return bad("--dir %s: expected HOST[:GUEST][:ro]", argv[i]);
+                char *copy = strdup(v);   /* split in place; lives as long as the run */
+                if (!copy || !parse_dir(copy, &dirs[ndirs++])) return bad("--dir %s: expected HOST[:GUEST][:ro]", v);
             } else if (strcmp(a, "--env") == 0) {
                 if (nenvs == MAX_ENVS) return bad("too many --env (the limit is %s)", "1024");
                 if (!strchr(v, '=') || v[0] == '=') return bad("--env %s: expected KEY=VALUE", v);
