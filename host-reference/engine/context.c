@@ -116,6 +116,7 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
         return NULL;
     }
     c->pool = llm_pool_new(p.n_threads);
+    c->n_chunks = p.n_threads == 1 ? 1 : 4 * p.n_threads;
     if (!c->pool) {
         fail(err, errlen, "llm: cannot start %d threads", p.n_threads);
         llm_context_free(c);

@@ -43,13 +43,14 @@ typedef struct {
     int nb;
 } mm_job;
 
-static void mm_worker(void *arg, int ith, int nth) {
+static void mm_worker(void *arg, int chunk, int n_chunks, int thread) {
+    (void)thread;
     const mm_job *j = arg;
     for (int k = 0; k < j->n_w; k++) {
         const llm_weight *w = j->w[k];
         /* Row ranges in multiples of 16 keep SIMD kernels on full tiles. */
-        int chunk = ((w->rows + nth - 1) / nth + 15) & ~15;
-        int r0 = ith * chunk, r1 = r0 + chunk < w->rows ? r0 + chunk : w->rows;
+        int rows = ((w->rows + n_chunks - 1) / n_chunks + 15) & ~15;
+        int r0 = chunk * rows, r1 = r0 + rows < w->rows ? r0 + rows : w->rows;
         if (r0 >= r1) continue;
         const uint8_t *W = (const uint8_t *)w->data + (size_t)r0 * w->stride;
         if (j->nb == 1)
@@ -70,9 +71,10 @@ typedef struct {
     int nb;
 } quant_job;
 
-static void quant_worker(void *arg, int ith, int nth) {
+static void quant_worker(void *arg, int chunk, int n_chunks, int thread) {
+    (void)thread;
     const quant_job *j = arg;
-    for (int b = ith; b < j->nb; b += nth)
+    for (int b = chunk; b < j->nb; b += n_chunks)
         j->kn->quantize_act(j->act_type, j->x + (size_t)b * (size_t)j->n,
                             j->dst + (size_t)b * j->dst_stride, j->n);
 }
@@ -91,8 +93,8 @@ static void matmul(llm_context *c, const float *X, int nb, int n_w,
             job.xq_stride = (size_t)n_in * sizeof(float);
         } else {
             quant_job q = {c->kn, act, X, n_in, c->xq, c->xq_row_bytes, nb};
-            if ((size_t)nb * (size_t)n_in < SMALL_JOB) quant_worker(&q, 0, 1);
-            else llm_pool_run(c->pool, quant_worker, &q);
+            if ((size_t)nb * (size_t)n_in < SMALL_JOB) quant_worker(&q, 0, 1, 0);
+            else llm_pool_run(c->pool, quant_worker, &q, c->n_chunks);
             job.xq = c->xq;
             job.xq_stride = c->xq_row_bytes;
         }
@@ -104,8 +106,8 @@ static void matmul(llm_context *c, const float *X, int nb, int n_w,
             job.n_w++;
             k++;
         }
-        if (work < SMALL_JOB) mm_worker(&job, 0, 1);
-        else llm_pool_run(c->pool, mm_worker, &job);
+        if (work < SMALL_JOB) mm_worker(&job, 0, 1, 0);
+        else llm_pool_run(c->pool, mm_worker, &job, c->n_chunks);
     }
 }
 
@@ -116,15 +118,15 @@ typedef struct {
     int layer, nb;
 } attn_job;
 
-static void attn_worker(void *arg, int ith, int nth) {
+static void attn_worker(void *arg, int chunk, int n_chunks, int thread) {
     const attn_job *j = arg;
     llm_context *c = j->c;
     const llm_hparams *hp = &c->m->hp;
     const int hd = hp->head_dim, E = hp->n_embd, group = hp->n_head / hp->n_head_kv;
     const size_t elt = c->kv_type == GGML_F16 ? 2 : 4;
     const float scale = 1.0f / sqrtf((float)hd);
-    float *scratch = c->attn_scratch + (size_t)ith * (size_t)c->p.n_ctx;
-    for (int idx = ith; idx < j->nb * hp->n_head; idx += nth) {
+    float *scratch = c->attn_scratch + (size_t)thread * (size_t)c->p.n_ctx;
+    for (int idx = chunk; idx < j->nb * hp->n_head; idx += n_chunks) {
         const int b = idx / hp->n_head, h = idx % hp->n_head, kvh = h / group;
         const size_t off = (size_t)kvh * (size_t)hd * elt;
         c->kn->attention(c->att + (size_t)b * E + (size_t)h * hd,
@@ -208,8 +210,8 @@ void llm_forward(llm_context *c, const int32_t *tokens, int nb, float *logits, b
         store_kv(c, c->k_cache[l], c->k, nb, KV);
         store_kv(c, c->v_cache[l], c->v, nb, KV);
         attn_job aj = {c, l, nb};
-        if ((size_t)nb * (size_t)(c->pos + nb) * (size_t)E < SMALL_JOB) attn_worker(&aj, 0, 1);
-        else llm_pool_run(c->pool, attn_worker, &aj);
+        if ((size_t)nb * (size_t)(c->pos + nb) * (size_t)E < SMALL_JOB) attn_worker(&aj, 0, 1, 0);
+        else llm_pool_run(c->pool, attn_worker, &aj, c->n_chunks);
         const llm_weight *wo[1] = {&L->wo};
         float *o[1] = {c->xb};
         matmul(c, c->att, nb, 1, wo, o);

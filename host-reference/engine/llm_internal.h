@@ -44,6 +44,7 @@ struct llm_context {
     llm_context_params p;
     int pos;                   /* tokens in the KV cache */
     llm_pool *pool;
+    int n_chunks;              /* chunks per pool job: a few per thread */
 
     /* KV cache: per layer, n_ctx rows of n_head_kv*head_dim elements. */
     uint32_t kv_type;          /* GGML_F32 or GGML_F16 */

@@ -1,11 +1,20 @@
-/* pool.c: see pool.h. Jobs are announced by bumping a generation counter;
- * workers spin on it for a short while (cheap wake-up between the many
- * small jobs of one token) and then block on a condition variable. */
+/* pool.c: see pool.h.
+ *
+ * A job is announced by storing claim = gen<<32 (a new generation, chunk
+ * 0). Threads take chunk numbers with a compare-and-swap on claim, so a
+ * claim is always tied to its generation: a worker that wakes up late can
+ * never take a chunk of a job it did not see published. `limit` carries
+ * the job's chunk count with the same generation tag. The caller moves on
+ * only when `done` reaches the chunk count, so a job's fields stay valid
+ * while any of its chunks runs. */
+#define _POSIX_C_SOURCE 200809L   /* sched_yield */
 #include "pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -20,7 +29,7 @@
 enum { SPIN_LIMIT = 4000 };
 
 typedef struct {
-    llm_pool *pool;
+    struct llm_pool *pool;
     int index;
 } worker_arg;
 
@@ -29,35 +38,56 @@ struct llm_pool {
     pthread_t *threads;
     worker_arg *args;
     pthread_mutex_t mu;
-    pthread_cond_t start_cv, done_cv;
-    atomic_uint gen;
-    atomic_int pending;
+    pthread_cond_t wake;
+    _Atomic uint64_t claim;    /* gen << 32 | next chunk */
+    _Atomic uint64_t limit;    /* gen << 32 | n_chunks */
+    atomic_int done;           /* chunks finished in the current job */
+    atomic_int sleepers;
     atomic_bool quit;
-    llm_pool_fn fn;
+    uint32_t gen;              /* caller only */
+    llm_pool_fn fn;            /* valid while a claimed chunk of the job runs */
     void *arg;
 };
 
-static void *worker_main(void *p) {
-    worker_arg *wa = p;
-    llm_pool *pool = wa->pool;
-    unsigned seen = 0;
+/* Take and run chunks of job `gen` until none is left. */
+static void work(llm_pool *p, uint32_t gen, int thread) {
     for (;;) {
+        uint64_t c = atomic_load(&p->claim);
+        if ((uint32_t)(c >> 32) != gen) return;
+        if (!atomic_compare_exchange_weak(&p->claim, &c, c + 1)) continue;
+        uint64_t lim = atomic_load(&p->limit);
+        uint32_t idx = (uint32_t)c, n = (uint32_t)lim;
+        /* A newer generation means this job finished: idx was past the end. */
+        if ((uint32_t)(lim >> 32) != gen || idx >= n) return;
+        p->fn(p->arg, (int)idx, (int)n, thread);
+        atomic_fetch_add(&p->done, 1);
+    }
+}
+
+static void *worker_main(void *v) {
+    worker_arg *wa = v;
+    llm_pool *p = wa->pool;
+    uint32_t seen = 0;
+    for (;;) {
+        uint32_t gen;
         int spins = 0;
-        while (atomic_load(&pool->gen) == seen && !atomic_load(&pool->quit)) {
+        while ((gen = (uint32_t)(atomic_load(&p->claim) >> 32)) == seen) {
+            if (atomic_load(&p->quit)) return NULL;
             if (++spins < SPIN_LIMIT) { cpu_relax(); continue; }
-            pthread_mutex_lock(&pool->mu);
-            while (atomic_load(&pool->gen) == seen && !atomic_load(&pool->quit))
-                pthread_cond_wait(&pool->start_cv, &pool->mu);
-            pthread_mutex_unlock(&pool->mu);
+            /* sleepers is raised before re-checking claim, and the caller
+             * stores claim before reading sleepers: one of us sees the
+             * other, so no wake-up is lost. */
+            pthread_mutex_lock(&p->mu);
+            atomic_fetch_add(&p->sleepers, 1);
+            while ((uint32_t)(atomic_load(&p->claim) >> 32) == seen && !atomic_load(&p->quit))
+                pthread_cond_wait(&p->wake, &p->mu);
+            atomic_fetch_sub(&p->sleepers, 1);
+            pthread_mutex_unlock(&p->mu);
+            spins = 0;
         }
-        if (atomic_load(&pool->quit)) return NULL;
-        seen = atomic_load(&pool->gen);
-        pool->fn(pool->arg, wa->index, pool->n);
-        if (atomic_fetch_sub(&pool->pending, 1) == 1) {
-            pthread_mutex_lock(&pool->mu);
-            pthread_cond_signal(&pool->done_cv);
-            pthread_mutex_unlock(&pool->mu);
-        }
+        if (atomic_load(&p->quit)) return NULL;
+        seen = gen;
+        work(p, gen, wa->index);
     }
 }
 
@@ -67,15 +97,16 @@ llm_pool *llm_pool_new(int n_threads) {
     if (!p) return NULL;
     p->n = n_threads;
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->start_cv, NULL);
-    pthread_cond_init(&p->done_cv, NULL);
-    atomic_init(&p->gen, 0);
-    atomic_init(&p->pending, 0);
+    pthread_cond_init(&p->wake, NULL);
+    atomic_init(&p->claim, 0);
+    atomic_init(&p->limit, 0);
+    atomic_init(&p->done, 0);
+    atomic_init(&p->sleepers, 0);
     atomic_init(&p->quit, false);
     if (n_threads > 1) {
         p->threads = calloc((size_t)n_threads, sizeof *p->threads);
         p->args = calloc((size_t)n_threads, sizeof *p->args);
-        if (!p->threads || !p->args) { llm_pool_free(p); return NULL; }
+        if (!p->threads || !p->args) { p->n = 1; llm_pool_free(p); return NULL; }
         for (int i = 1; i < n_threads; i++) {
             p->args[i].pool = p;
             p->args[i].index = i;
@@ -91,40 +122,44 @@ llm_pool *llm_pool_new(int n_threads) {
 
 int llm_pool_size(const llm_pool *p) { return p->n; }
 
-void llm_pool_run(llm_pool *p, llm_pool_fn fn, void *arg) {
-    if (p->n == 1) { fn(arg, 0, 1); return; }
+void llm_pool_run(llm_pool *p, llm_pool_fn fn, void *arg, int n_chunks) {
+    if (n_chunks < 1) return;
+    if (p->n == 1 || n_chunks == 1) {
+        for (int i = 0; i < n_chunks; i++) fn(arg, i, n_chunks, 0);
+        return;
+    }
+    const uint32_t gen = ++p->gen;
     p->fn = fn;
     p->arg = arg;
-    atomic_store(&p->pending, p->n - 1);
-    pthread_mutex_lock(&p->mu);
-    atomic_fetch_add(&p->gen, 1);
-    pthread_cond_broadcast(&p->start_cv);
-    pthread_mutex_unlock(&p->mu);
-
-    fn(arg, 0, p->n);
-
-    int spins = 0;
-    while (atomic_load(&p->pending) > 0) {
-        if (++spins < SPIN_LIMIT) { cpu_relax(); continue; }
+    atomic_store(&p->done, 0);
+    atomic_store(&p->limit, (uint64_t)gen << 32 | (uint32_t)n_chunks);
+    atomic_store(&p->claim, (uint64_t)gen << 32);
+    if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->mu);
-        while (atomic_load(&p->pending) > 0)
-            pthread_cond_wait(&p->done_cv, &p->mu);
+        pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->mu);
+    }
+    work(p, gen, 0);
+    /* Only chunks already claimed by others can be left; yield now and
+     * then so a descheduled holder gets the CPU back. */
+    int spins = 0;
+    while (atomic_load(&p->done) < n_chunks) {
+        if (++spins % SPIN_LIMIT == 0) sched_yield();
+        else cpu_relax();
     }
 }
 
 void llm_pool_free(llm_pool *p) {
     if (!p) return;
-    if (p->threads) {
+    if (p->threads && p->n > 1) {
         pthread_mutex_lock(&p->mu);
         atomic_store(&p->quit, true);
-        pthread_cond_broadcast(&p->start_cv);
+        pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->mu);
         for (int i = 1; i < p->n; i++) pthread_join(p->threads[i], NULL);
     }
     pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->start_cv);
-    pthread_cond_destroy(&p->done_cv);
+    pthread_cond_destroy(&p->wake);
     free(p->threads);
     free(p->args);
     free(p);

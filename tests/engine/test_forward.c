@@ -133,7 +133,7 @@ static void check_shared_model(const char *path) {
 
 int main(int argc, char **argv) {
     REQUIRE(argc == 2, "usage: test_forward WORKDIR");
-    char llama[1024], qwen[1024], qwen_q8[1024];
+    char llama[1024], qwen[1024], qwen_q8[1024], wide[1024];
     snprintf(llama, sizeof llama, "%s/fwd-llama.gguf", argv[1]);
     snprintf(qwen, sizeof qwen, "%s/fwd-qwen2.gguf", argv[1]);
     snprintf(qwen_q8, sizeof qwen_q8, "%s/fwd-qwen2-q8.gguf", argv[1]);
@@ -143,6 +143,11 @@ int main(int argc, char **argv) {
             "--ffn", "128", "--vocab", "260", "--type", "F32", "--seed", "12", NULL);
     t_synth(qwen_q8, "--arch", "qwen2", "--layers", "2", "--dim", "64", "--heads", "4", "--kv-heads", "2",
             "--ffn", "128", "--vocab", "260", "--type", "Q8_0", "--seed", "12", NULL);
+    /* Wide enough that matrix products and attention go to the pool. */
+    snprintf(wide, sizeof wide, "%s/fwd-wide-q4.gguf", argv[1]);
+    t_synth(wide, "--layers", "2", "--dim", "512", "--heads", "8", "--kv-heads", "2", "--ffn", "1024",
+            "--vocab", "600", "--type", "Q4_0", "--seed", "13", NULL);
+    check_model(wide, "llama Q4_0 (pooled)", 0.15);
     check_model(llama, "llama F32", 5e-3);
     check_model(qwen, "qwen2 F32", 5e-3);
     check_model(qwen_q8, "qwen2 Q8_0", 0.15);
