@@ -5,6 +5,7 @@
 #include "harness.h"
 #include "wasi_int.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,30 @@ static void poll(void) {
     CHECK_EQ(g64(8192), 20);
 }
 
+static void stdio_flags(void) {
+    /* A guest may make its stdin non-blocking; the host's fd gets its own
+     * flags back when the context goes (a shell's terminal must not be left
+     * non-blocking). */
+    int pp[2];
+    CHECK(pipe(pp) == 0);
+    wasi_config cfg = {0, NULL, 0, NULL, NULL, 0, pp[0], -1, -1};
+    char err[128];
+    wasi_ctx *pc = wasi_ctx_new(&cfg, err, sizeof err);
+    wasi_ctx_set_memory(pc, &h_mem);
+    CHECK_EQ(W(fd_fdstat_set_flags)(pc, 0, 4 /* NONBLOCK */), E_OK);
+    CHECK(fcntl(pp[0], F_GETFL) & O_NONBLOCK);
+    CHECK_EQ(W(fd_fdstat_get)(pc, 0, 100), E_OK);
+    CHECK_EQ(h_mem.data[102], 4);
+    CHECK_EQ(h_mem.data[100], 0);                 /* a pipe: filetype unknown */
+    CHECK(!(g64(108) & RT_FD_SEEK));
+    char buf[8];
+    CHECK_EQ(h_read(pc, 0, buf, sizeof buf, NULL), 6 /* AGAIN */);
+    wasi_ctx_free(pc);
+    CHECK(!(fcntl(pp[0], F_GETFL) & O_NONBLOCK));
+    close(pp[0]);
+    close(pp[1]);
+}
+
 static void process_and_unsupported(void) {
     jmp_buf jb;
     h_exit_jmp = &jb;
@@ -250,6 +275,7 @@ int main(void) {
     args_env();
     clocks_random();
     poll();
+    stdio_flags();
     process_and_unsupported();
     config_errors();
     tables();
