@@ -59,5 +59,20 @@ printf 'wrong\n' >"$T/bad"
 check "wrong password" test "$(status "$PACK" sign -s "$T/e.sec" --password-file "$T/bad" "$T/u.wasmlet")" = 1
 check "  ... is named" grep -q "wrong password" "$T/err"
 
+# On a terminal (script(1) gives us one): the password prompt does not echo,
+# and large jobs draw a progress bar on stderr.
+if command -v script >/dev/null; then
+    (sleep 1; printf 'tty pass\n'; sleep 1; printf 'tty pass\n'; sleep 15) |
+        script -qec "'$PACK' keygen -p '$T/t.pub' -s '$T/t.sec'" /dev/null >"$T/tty.txt" 2>&1
+    check "terminal prompt" grep -q "Password" "$T/tty.txt"
+    check "terminal password not echoed" test "$(grep -c 'tty pass' "$T/tty.txt")" = 0
+    check "terminal-made key decrypts" test "$(WASMLET_PASSWORD='tty pass' status "$PACK" sign -s "$T/t.sec" "$T/u.wasmlet")" = 0
+    "$PACK" synth -o "$T/big.gguf" --dim 1024 --ffn 2816 --layers 2 --vocab 4096 --type F32 >/dev/null 2>&1
+    script -qec "'$PACK' build --wasm '$T/app.wasm' --model 'default=$T/big.gguf' --name b --version 1 -o '$T/big.wasmlet'" \
+        /dev/null >"$T/tty2.txt" 2>&1
+    check "progress bar on a terminal" grep -q "hashing.*\[#*" "$T/tty2.txt"
+    check "big bundle verifies structure" test "$(status "$PACK" inspect "$T/big.wasmlet")" = 0
+fi
+
 if [ "$fails" -ne 0 ]; then echo "cli.sh: $fails failure(s)"; exit 1; fi
 echo "cli.sh: all checks passed"
