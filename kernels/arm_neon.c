@@ -149,9 +149,10 @@ static void neon_quantize_act(uint32_t at, const float *x, void *dst, int n) {
 
 /* ---- elementwise ---- */
 
-/* exp(x): the same range reduction and polynomial as the x86 version. */
+/* exp(x): the same clamp, range reduction and polynomial as the x86
+ * version (x86_simd.h). */
 static inline float32x4_t exp4(float32x4_t x) {
-    x = vminq_f32(x, vdupq_n_f32(88.3762626647949f));
+    x = vminq_f32(x, vdupq_n_f32(88.0f));
     x = vmaxq_f32(x, vdupq_n_f32(-87.3365447504f));
     float32x4_t fx = vrndnq_f32(vmulq_n_f32(x, 1.44269504088896341f));
     x = vfmsq_f32(x, fx, vdupq_n_f32(0.693359375f));

@@ -62,10 +62,13 @@ static inline __m256i dot_u8i8_avx2(__m256i w, __m256i x) {
 }
 
 /* exp(x) to ~1 ulp in the normal range (range reduction by ln2 split in two
- * parts and a degree-6 minimax polynomial, the classic Cephes scheme);
- * results below ~1e-38 flush to 0. */
+ * parts and a degree-6 minimax polynomial, the classic Cephes scheme).
+ * Inputs are clamped to [-87.34, 88]: the 2^k factor stays a normal float
+ * (k in [-126, 127]), so tiny results bottom out near 1e-38 instead of 0
+ * and huge ones at e^88 instead of inf; softmax (x <= 0) and silu do not
+ * notice either. */
 static inline __m256 exp256(__m256 x) {
-    x = _mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f));
+    x = _mm256_min_ps(x, _mm256_set1_ps(88.0f));
     x = _mm256_max_ps(x, _mm256_set1_ps(-87.3365447504f));
     __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
