@@ -174,7 +174,7 @@ int llm_cli_generate(int argc, char **argv) {
     if (n_prompt == 0) { fprintf(stderr, "wasmlet-llm: the prompt is empty and the model has "
                                  "no BOS token\n"); goto done; }
 
-    logit_log lg = {o.logits_n, 0, hp->n_vocab, NULL};
+    logit_log lg = {o.logits_n < n_ctx ? o.logits_n : n_ctx, 0, hp->n_vocab, NULL};
     if (lg.n) {
         logrows = malloc((size_t)lg.n * (size_t)hp->n_vocab * sizeof *logrows);
         if (!logrows) { fprintf(stderr, "wasmlet-llm: out of memory\n"); goto done; }
