@@ -136,6 +136,8 @@ static int get_uint(const json_value *root, const char *key, uint32_t *out) {
 }
 
 int wl_parse_usage(const char *json, size_t len, uint32_t *in, uint32_t *out) {
+    /* Hosts written in C may count the string's terminator. */
+    while (len > 0 && json[len - 1] == 0) len--;
     char jerr[128];
     json_value *root = json_parse(json, len, jerr, sizeof jerr);
     if (!root) return wl_fail(WL_E_FORMAT, "usage metadata: %s", jerr);

@@ -56,7 +56,7 @@ expect "complete, streamed == whole" "$streamed" "$whole"
 
 for t in nn_errors nn_rust_style; do
   [ -f "$G/test-$t.wasm" ] || continue
-  out=$(run --env temp=0 --env n_predict=32 "$G/test-$t.wasm" default 'Once upon a time' 2>&1); rc=$?
+  out=$(run --env temp=0 --env n_predict=32 --env ctx_size=128 "$G/test-$t.wasm" default 'Once upon a time' 2>&1); rc=$?
   if [ $rc -eq 0 ]; then ok "$t"; else bad "$t (rc $rc):"; echo "$out" | grep -v '^ok' | sed 's/^/    /'; fi
 done
 if [ -f "$G/test-nn_loadloop.wasm" ]; then

@@ -258,6 +258,8 @@ static void test_usage_embedding(void) {
     uint32_t in = 9, out = 9;
     const char *ws = "{\"input_tokens\": 12, \"output_tokens\": 34, \"llama_build_number\": 3, \"llama_commit\": \"a\"}";
     CHECK(wl_parse_usage(ws, strlen(ws), &in, &out) == WL_OK && in == 12 && out == 34, "usage %u %u", in, out);
+    const char nul[] = "{\"input_tokens\":3,\"output_tokens\":4}";
+    CHECK(wl_parse_usage(nul, sizeof nul, &in, &out) == WL_OK && in == 3 && out == 4, "a counted NUL is tolerated");
     const char *bad[] = { "", "{", "[]", "{\"input_tokens\":1}", "{\"input_tokens\":-1,\"output_tokens\":1}",
                           "{\"input_tokens\":1.5,\"output_tokens\":1}", "{\"input_tokens\":\"1\",\"output_tokens\":1}" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
