@@ -50,6 +50,7 @@ typedef enum {
 /* "llama-2", "llama-3", "chatml", "phi-3", "mistral", "gemma", "plain";
  * also "llama2", "llama3", "qwen", "phi3", "completion". */
 int wl_template_by_name(const char *name, wl_template *out);
+/* The canonical name of a built-in ("chatml"); "?" for a bad value. */
 const char *wl_template_name(wl_template t);
 /* Names of the built-ins, comma separated (for help texts). */
 const char *wl_template_names(void);
@@ -72,12 +73,15 @@ typedef struct wl_chat wl_chat;
  * no vocab or it has none). vocab may be NULL (no token counting); it must
  * outlive the session. */
 int wl_chat_new(wl_chat **out, wl_model *m, const char *template_name, const wl_vocab *vocab);
+/* Frees the session and its copies of the messages (NULL is fine). */
 void wl_chat_free(wl_chat *c);
+/* The template the session renders with. */
 wl_template wl_chat_template(const wl_chat *c);
 /* Sets (or with NULL removes) the system message. */
 int wl_chat_set_system(wl_chat *c, const char *text);
 /* Appends a message (e.g. to restore a conversation). */
 int wl_chat_add(wl_chat *c, wl_role role, const char *text);
+/* Messages in the conversation, the system message included. */
 size_t wl_chat_count(const wl_chat *c);
 /* Message i (0 = oldest; the system message first when there is one). */
 const wl_msg *wl_chat_message(const wl_chat *c, size_t i);

@@ -23,10 +23,12 @@ int wl_vocab_open(wl_vocab **out, const char *path);
 /* The same from a GGUF image in memory (copied what is needed; buf may be
  * freed afterwards). `name` labels error messages. */
 int wl_vocab_from_buffer(wl_vocab **out, const void *buf, size_t len, const char *name);
+/* NULL is fine. */
 void wl_vocab_free(wl_vocab *v);
 
 /* tokenizer.chat_template, or NULL. */
 const char *wl_vocab_chat_template(const wl_vocab *v);
+/* Number of tokens in the vocabulary. */
 uint32_t wl_vocab_size(const wl_vocab *v);
 
 /* Token ids of text. add_special: BOS/EOS as the model's metadata says;

@@ -64,6 +64,7 @@ typedef struct {
     char stop[WL_MAX_STOP][WL_STOP_LEN];
 } wl_options;
 
+/* Sets every field to "unset" (the host's default is used). */
 void wl_options_init(wl_options *o);
 /* Adds a stop string (non-empty, < WL_STOP_LEN bytes, at most WL_MAX_STOP). */
 int wl_options_add_stop(wl_options *o, const char *s);
@@ -106,6 +107,7 @@ int wl_open(wl_model **out, const char *alias, const wl_options *opts);
 void wl_close(wl_model *m);
 /* Replaces the options (sent to the host as set_input index 1). */
 int wl_set_options(wl_model *m, const wl_options *opts);
+/* The options in effect for m (NULL when m is NULL). */
 const wl_options *wl_model_options(const wl_model *m);
 
 /* Why a generation ended. */
