@@ -178,6 +178,14 @@ static ssize_t do_writev(int fd, const struct iovec *v, int n, off_t o) {
 static ssize_t do_pwritev(int fd, const struct iovec *v, int n, off_t o) {
     return write_nosigpipe(fd, v, n, o, true);
 }
+/* Files, terminals and devices never raise SIGPIPE: plain calls. */
+static ssize_t plain_writev(int fd, const struct iovec *v, int n, off_t o) {
+    (void)o;
+    return writev(fd, v, n);
+}
+static bool may_sigpipe(const wasi_fd *f) {
+    return f->type == W_FT_UNKNOWN || f->type == W_FT_SOCK_STREAM || f->type == W_FT_SOCK_DGRAM;
+}
 
 static uint32_t xfer(wasi_ctx *c, uint32_t fd, uint64_t need, uint32_t iovs, uint32_t n,
                      uint64_t off, xfer_fn fn, uint32_t result_ptr) {
@@ -191,6 +199,8 @@ static uint32_t xfer(wasi_ctx *c, uint32_t fd, uint64_t need, uint32_t iovs, uin
     uint8_t *res = wasi_mem(c, result_ptr, 4);
     if (!res) return W_EFAULT;
     ssize_t r;
+    if (fn == do_writev && !may_sigpipe(f)) fn = plain_writev;
+    else if (fn == do_pwritev && !may_sigpipe(f)) fn = pwritev;
     while ((r = fn(f->host, v, nv, (off_t)off)) < 0 && errno == EINTR) wlrt_check_interrupt();
     if (r < 0) return wasi_errno(errno);
     put_u32(res, (uint32_t)r);
