@@ -66,7 +66,8 @@ typedef enum {
     TOK_PRE_NONE = 0,          /* SPM: no pre-tokenizer */
     TOK_PRE_DEFAULT, TOK_PRE_GPT2, TOK_PRE_LLAMA3, TOK_PRE_QWEN2,
     TOK_PRE_DEEPSEEK_LLM, TOK_PRE_DEEPSEEK_CODER, TOK_PRE_FALCON,
-    TOK_PRE_STARCODER, TOK_PRE_PORO, TOK_PRE_VIKING,
+    TOK_PRE_STARCODER, TOK_PRE_PORO, TOK_PRE_VIKING, TOK_PRE_TEKKEN, TOK_PRE_GPT4O,
+    TOK_PRE_DEEPSEEK3, TOK_PRE_SEED_CODER,
 } tok_pre;
 typedef struct {
     const char *name;          /* tokenizer.ggml.pre value */

@@ -77,9 +77,28 @@ static size_t m_gpt2(const uint32_t *c, size_t pos, size_t end) {
     return ws_not_before_nonws(c, pos, end);
 }
 
+/* \s*[\r\n]+|\s+(?!\S)|\s+ : the whitespace tail of the llama3 family. */
+static size_t ws_tail(const uint32_t *c, size_t pos, size_t end) {
+    size_t k = run(c, pos, end, TOK_U_WS);
+    for (size_t i = pos + k; i > pos; i--)   /* \s*[\r\n]+: up to the last CR/LF */
+        if (c[i - 1] == '\r' || c[i - 1] == '\n') return i - pos;
+    size_t w = ws_not_before_nonws(c, pos, end);
+    return w ? w : k;
+}
+
+/*  ?[^\s\p{L}\p{N}]+ followed by any of `tail` (a NUL-terminated ASCII set). */
+static size_t other_run_tail(const uint32_t *c, size_t pos, size_t end, const char *tail) {
+    size_t sp = c[pos] == ' ';
+    if (!is_other(c, pos + sp, end)) return 0;
+    size_t i = pos + sp + run_other(c, pos + sp, end);
+    while (i < end && c[i] < 0x80 && c[i] && strchr(tail, (int)c[i])) i++;
+    return i - pos;
+}
+
 /* (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,D}|
- *  ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+   (llama3: D=3, qwen2: D=1) */
-static size_t m_llama3_like(const uint32_t *c, size_t pos, size_t end, size_t max_digits) {
+ *  ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+   (llama3: D=3, qwen2: D=1;
+ * seed-coder: D=1 and no [\r\n]* after the symbols) */
+static size_t m_llama3_like(const uint32_t *c, size_t pos, size_t end, size_t max_digits, const char *tail) {
     size_t k = contraction(c, pos, end, true);
     if (k) return k;
     uint32_t cp = c[pos];
@@ -91,20 +110,94 @@ static size_t m_llama3_like(const uint32_t *c, size_t pos, size_t end, size_t ma
         k = run(c, pos, end, TOK_U_N);
         return k < max_digits ? k : max_digits;
     }
+    k = other_run_tail(c, pos, end, tail);
+    return k ? k : ws_tail(c, pos, end);
+}
+static size_t m_llama3(const uint32_t *c, size_t pos, size_t end) { return m_llama3_like(c, pos, end, 3, "\r\n"); }
+static size_t m_qwen2(const uint32_t *c, size_t pos, size_t end) { return m_llama3_like(c, pos, end, 1, "\r\n"); }
+static size_t m_seed_coder(const uint32_t *c, size_t pos, size_t end) { return m_llama3_like(c, pos, end, 1, ""); }
+
+/* tekken and gpt-4o: llama.cpp runs [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] as "a letter
+ * but not a-z" and [\p{Ll}\p{Lm}\p{Lo}\p{M}] as "a letter but not A-Z" (so any
+ * non-ASCII letter is both); we do the same. */
+static inline bool upperish(uint32_t cp) { return (tok_uflags(cp) & TOK_U_L) && !(cp >= 'a' && cp <= 'z'); }
+static inline bool lowerish(uint32_t cp) { return (tok_uflags(cp) & TOK_U_L) && !(cp >= 'A' && cp <= 'Z'); }
+
+/* U*L+ with backtracking: the longest run of U whose next character is L. */
+static size_t upper_star_lower_plus(const uint32_t *c, size_t i, size_t end) {
+    size_t kmax = 0;
+    while (i + kmax < end && upperish(c[i + kmax])) kmax++;
+    for (size_t k = kmax + 1; k-- > 0;) {
+        if (i + k < end && lowerish(c[i + k])) {
+            size_t j = i + k;
+            while (j < end && lowerish(c[j])) j++;
+            return j - i;
+        }
+    }
+    return 0;
+}
+/* U+L* */
+static size_t upper_plus_lower_star(const uint32_t *c, size_t i, size_t end) {
+    size_t j = i;
+    while (j < end && upperish(c[j])) j++;
+    if (j == i) return 0;
+    while (j < end && lowerish(c[j])) j++;
+    return j - i;
+}
+/* [^\r\n\p{L}\p{N}]?X : the optional character is never a letter, so a
+ * letter at pos must start X itself. */
+static size_t opt_prefix(size_t (*x)(const uint32_t *, size_t, size_t), const uint32_t *c, size_t pos, size_t end) {
+    uint8_t f = tok_uflags(c[pos]);
+    if (is_l(f)) return x(c, pos, end);
+    if (c[pos] == '\r' || c[pos] == '\n' || is_n(f) || pos + 1 >= end) return 0;
+    size_t k = x(c, pos + 1, end);
+    return k ? k + 1 : 0;
+}
+static size_t m_tekken_like(const uint32_t *c, size_t pos, size_t end, size_t max_digits, bool suffix) {
+    size_t k = opt_prefix(upper_star_lower_plus, c, pos, end);
+    if (!k) k = opt_prefix(upper_plus_lower_star, c, pos, end);
+    if (k) return suffix ? k + contraction(c, pos + k, end, true) : k;
+    if (is_n(tok_uflags(c[pos]))) {
+        k = run(c, pos, end, TOK_U_N);
+        return k < max_digits ? k : max_digits;
+    }
+    k = other_run_tail(c, pos, end, "\r\n/");
+    return k ? k : ws_tail(c, pos, end);
+}
+/* [^\r\n\p{L}\p{N}]?U*L+|[^\r\n\p{L}\p{N}]?U+L*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|
+ * \s*[\r\n]+|\s+(?!\S)|\s+ */
+static size_t m_tekken(const uint32_t *c, size_t pos, size_t end) { return m_tekken_like(c, pos, end, 1, false); }
+/* The same with an optional (?i) contraction after each word and \p{N}{1,3}. */
+static size_t m_gpt4o(const uint32_t *c, size_t pos, size_t end) { return m_tekken_like(c, pos, end, 3, true); }
+
+/* deepseek-v3: [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|
+ * [^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
+static inline bool ascii_alpha(uint32_t cp) { return (cp | 32) >= 'a' && (cp | 32) <= 'z'; }
+static size_t m_ds3(const uint32_t *c, size_t pos, size_t end) {
+    uint32_t cp = c[pos];
+    if ((cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x40) || (cp >= 0x5B && cp <= 0x60) ||
+        (cp >= 0x7B && cp <= 0x7E)) {
+        size_t i = pos + 1;
+        while (i < end && ascii_alpha(c[i])) i++;
+        if (i > pos + 1) return i - pos;
+    }
+    const uint8_t lm = TOK_U_L | TOK_U_M, ps = TOK_U_P | TOK_U_S;
+    uint8_t f = tok_uflags(cp);
+    if (f & lm) return run(c, pos, end, lm);
+    if (cp != '\r' && cp != '\n' && !(f & (TOK_U_L | ps)) && (fl(c, pos + 1, end) & lm))
+        return 1 + run(c, pos + 1, end, lm);
     size_t sp = cp == ' ';
-    if (is_other(c, pos + sp, end)) {
-        size_t i = pos + sp + run_other(c, pos + sp, end);
+    if (fl(c, pos + sp, end) & ps) {
+        size_t i = pos + sp + run(c, pos + sp, end, ps);
         while (i < end && (c[i] == '\r' || c[i] == '\n')) i++;
         return i - pos;
     }
-    k = run(c, pos, end, TOK_U_WS);
-    for (size_t i = pos + k; i > pos; i--)   /* \s*[\r\n]+: up to the last CR/LF */
-        if (c[i - 1] == '\r' || c[i - 1] == '\n') return i - pos;
-    size_t w = ws_not_before_nonws(c, pos, end);
-    return w ? w : k;
+    return ws_tail(c, pos, end);
 }
-static size_t m_llama3(const uint32_t *c, size_t pos, size_t end) { return m_llama3_like(c, pos, end, 3); }
-static size_t m_qwen2(const uint32_t *c, size_t pos, size_t end) { return m_llama3_like(c, pos, end, 1); }
+static size_t m_num3(const uint32_t *c, size_t pos, size_t end) {
+    size_t k = run(c, pos, end, TOK_U_N);
+    return k < 3 ? k : 3;
+}
 
 /* [\p{P}\$\+<=>\^~\|]+ and falcon's variant with ` added. */
 static size_t punct_run(const uint32_t *c, size_t pos, size_t end, const char *extra) {
@@ -163,6 +256,7 @@ static const range ds_punct[] = {
     {0x21, 0x2F}, {0x3A, 0x7E}, {0xFF01, 0xFF0F}, {0xFF1A, 0xFF5E}, {0x2018, 0x201F}, {0x3000, 0x3002},
 };
 static const range cjk[] = { {0x4E00, 0x9FA5}, {0x800, 0x4E00}, {0xAC00, 0xD7FF} };
+static const range cjk_kana[] = { {0x4E00, 0x9FA5}, {0x3040, 0x309F}, {0x30A0, 0x30FF} };
 
 /* \s?[CLASS]+ over explicit ranges (std::wregex view of the text). */
 static size_t ws_opt_class(const uint32_t *c, size_t pos, size_t end, const range *r, size_t nr) {
@@ -183,10 +277,14 @@ static size_t m_ws_at_end(const uint32_t *c, size_t pos, size_t end) {
     size_t k = run(c, pos, end, TOK_U_WS);
     return k && pos + k == end ? k : 0;
 }
-static size_t m_cjk(const uint32_t *c, size_t pos, size_t end) {
+static size_t class_run(const uint32_t *c, size_t pos, size_t end, const range *r, size_t nr) {
     size_t i = pos;
-    while (i < end && in_ranges(cls(c[i]), cjk, COUNT(cjk))) i++;
+    while (i < end && in_ranges(cls(c[i]), r, nr)) i++;
     return i - pos;
+}
+static size_t m_cjk(const uint32_t *c, size_t pos, size_t end) { return class_run(c, pos, end, cjk, COUNT(cjk)); }
+static size_t m_cjk_kana(const uint32_t *c, size_t pos, size_t end) {
+    return class_run(c, pos, end, cjk_kana, COUNT(cjk_kana));
 }
 /* \s?\p{L}+ and \s?\p{P}+ (deepseek-coder) */
 static size_t ws_opt_run(const uint32_t *c, size_t pos, size_t end, uint8_t mask) {
@@ -230,6 +328,10 @@ static const variant variants[] = {
     {TOK_PRE_STARCODER, "starcoder", {m_num1, m_gpt2}},
     {TOK_PRE_PORO, "poro", {m_poro}},
     {TOK_PRE_VIKING, "viking", {m_poro, m_num1}},
+    {TOK_PRE_TEKKEN, "tekken", {m_tekken}},
+    {TOK_PRE_GPT4O, "gpt-4o", {m_gpt4o}},
+    {TOK_PRE_DEEPSEEK3, "deepseek-v3", {m_num3, m_cjk_kana, m_ds3}},
+    {TOK_PRE_SEED_CODER, "seed-coder", {m_seed_coder}},
 };
 
 /* tokenizer.ggml.pre names, as llama.cpp's converter writes them. */
@@ -270,6 +372,33 @@ static const tok_pre_info names[] = {
     {"bloom", TOK_PRE_PORO, false, false},
     {"gpt3-finnish", TOK_PRE_PORO, false, false},
     {"viking", TOK_PRE_VIKING, false, false},
+    {"tekken", TOK_PRE_TEKKEN, true, true},
+    {"gpt-4o", TOK_PRE_GPT4O, false, false},
+    {"llama4", TOK_PRE_GPT4O, false, false},
+    {"minimax-m2", TOK_PRE_GPT4O, false, false},
+    {"deepseek-v3", TOK_PRE_DEEPSEEK3, false, false},
+    {"hunyuan-dense", TOK_PRE_DEEPSEEK3, false, false},
+    {"seed-coder", TOK_PRE_SEED_CODER, false, false},
+    {"pixtral", TOK_PRE_LLAMA3, true, true},
+    {"falcon-h1", TOK_PRE_LLAMA3, true, true},
+    {"midm-2.0", TOK_PRE_LLAMA3, true, true},
+    {"lfm2", TOK_PRE_LLAMA3, true, true},
+    {"glm4", TOK_PRE_LLAMA3, false, false},
+    {"deepseek-r1-qwen", TOK_PRE_QWEN2, false, false},
+    {"kormo", TOK_PRE_QWEN2, false, false},
+    {"megrez", TOK_PRE_QWEN2, false, false},
+    {"hunyuan", TOK_PRE_QWEN2, false, false},
+    {"grok-2", TOK_PRE_QWEN2, false, false},
+    {"bailingmoe", TOK_PRE_QWEN2, false, false},
+    {"bailingmoe2", TOK_PRE_QWEN2, false, false},
+    {"llada-moe", TOK_PRE_QWEN2, false, false},
+    {"exaone4", TOK_PRE_GPT2, false, false},
+    {"gigachat", TOK_PRE_GPT2, false, false},
+    {"a.x-4.0", TOK_PRE_GPT2, false, false},
+    {"mellum", TOK_PRE_GPT2, false, false},
+    {"roberta-bpe", TOK_PRE_GPT2, false, false},
+    {"trillion", TOK_PRE_GPT2, false, false},
+    {"granite-docling", TOK_PRE_GPT2, false, false},
 };
 
 const tok_pre_info *tok_pre_find(const char *name, size_t len) {

@@ -127,9 +127,10 @@ bool tok_builder_token(tok_builder *b, uint32_t id, const char *text, size_t len
         tok_err(err, errlen, "tokenizer: token %u given twice", id);
         return false;
     }
-    if (len == 0) {
-        tok_err(err, errlen, "tokenizer: token %u is empty", id);
-        return false;
+    char empty[32];
+    if (len == 0) {   /* llama.cpp's stand-in, so such files load the same */
+        len = (size_t)snprintf(empty, sizeof empty, "[EMPTY_%u]", id);
+        text = empty;
     }
     if (type < 0 || type > TOK_TYPE_BYTE) {
         tok_err(err, errlen, "tokenizer: token %u has unknown type %d", id, (int)type);

@@ -34,6 +34,18 @@ DS_LETTERS = ("A-Za-z\u00b5\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u01ba\u01bc-\u01bf\
               "\U000118a0-\U000118df\U0001e900-\U0001e943")
 CJK = "[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+"
 PORO = " ?[^(\\s|.,!?\u2026\u3002\uff0c\u3001\u0964\u06d4\u060c)]+"
+CONTR = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
+UPPER = r"((?=[\p{L}])([^a-z]))"
+LOWER = r"((?=[\p{L}])([^A-Z]))"
+TEKKEN = (r"[^\r\n\p{L}\p{N}]?" + UPPER + "*" + LOWER + r"+|[^\r\n\p{L}\p{N}]?" + UPPER + "+" + LOWER +
+          r"*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+GPT4O = (r"[^\r\n\p{L}\p{N}]?" + UPPER + "*" + LOWER + "+" + CONTR + r"?|[^\r\n\p{L}\p{N}]?" + UPPER + "+" +
+         LOWER + "*" + CONTR + r"?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+DS3 = (r"[!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+|"
+       r" ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+SEED = CONTR + r"|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1}| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+"
+BAILING = (r"'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|"
+           r"\s*[\r\n]|\s+(?!\S)|\s+")
 
 VARIANTS = {
     'default': [r"[\p{P}\$\+<=>\^~\|]+", GPT2, r"\p{N}+", r"[0-9][0-9][0-9]"],
@@ -48,6 +60,11 @@ VARIANTS = {
     'starcoder': [r"\p{N}", GPT2],
     'poro-chat': [PORO],
     'viking': [PORO, r"\p{N}"],
+    'tekken': [TEKKEN],
+    'gpt-4o': [GPT4O],
+    'deepseek-v3': [r"\p{N}{1,3}", "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+", DS3],
+    'seed-coder': [SEED],
+    'bailingmoe': [BAILING],
 }
 
 INPUTS = [
@@ -63,6 +80,10 @@ INPUTS = [
     "\u0660\u0661\u0662 \u2460\u2461 \u00bd \u2167", "MixedCASE_snake-case kebab.dot/slash\\back",
     "$$$ +++ <<>> ^^ ~~ || ``", "a.b,c!d?e(f)g|h", "\u00e9\u0301 combining", "\x00\x01 ctrl \x7f",
     "\ufffd replacement", "line1\nline2\n\nline4\n", "  \t  \n\t\t", "word\u3000\u3000word",
+    "HelloWorld ABCdef camelCaseWord XMLHttpRequest iPhone ALLCAPS x", "\u00c0\u00c9\u00ce\u00f5\u00fc \u0391\u0392\u0393\u03b1\u03b2\u03b3 \u00c9cole",
+    "DON'T don't I'M You'RE we'Ll", "path/to/file.txt // comment /*x*/\n", "a/\n/\r\nb ++/ --",
+    "e\u0301t\u00e9 \u0915\u093f\u0924\u093e\u092c \u05e9\u05b8\u05c1\u05dc\u05d5\u05b9\u05dd", "_private __dunder__ @decorator #hash",
+    "\u3053\u3093\u306b\u3061\u306f\u4e16\u754c\u30ab\u30bf\u30ab\u30ca\u6f22\u5b57", "12345678901 3.14e-10 0x1F",
 ]
 
 
