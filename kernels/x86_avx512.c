@@ -13,6 +13,11 @@
 
 #define AI static inline __attribute__((always_inline))
 
+/* How many rows ahead the 4-row matvec kernels prefetch (see rows_fam). */
+#ifndef KN_PF_ROWS
+#define KN_PF_ROWS 4
+#endif
+
 enum { FAM_Q4_0, FAM_Q5_0, FAM_Q8_0, FAM_Q4_1, FAM_Q5_1 };
 
 static inline uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
@@ -88,8 +93,8 @@ AI void rows_fam(int fam, int nr, const uint8_t *W, size_t stride, const uint8_t
             /* Each row is a short stream (~1 KB), too short for the hardware
              * prefetcher to ramp up: fetch the next row group's bytes now. */
             if (nr == 4) {
-                _mm_prefetch((const char *)(wb + 4 * stride), _MM_HINT_T0);
-                if (2 * bsz > 64) _mm_prefetch((const char *)(wb + 4 * stride + 64), _MM_HINT_T0);
+                _mm_prefetch((const char *)(wb + KN_PF_ROWS * stride), _MM_HINT_T0);
+                if (2 * bsz > 64) _mm_prefetch((const char *)(wb + KN_PF_ROWS * stride + 64), _MM_HINT_T0);
             }
             __m512i dp = _mm512_dpbusd_epi32(base, load_w2(fam, wb, bsz), yv);
             __m128 sc = _mm_mul_ps(h2f_pair(wb, bsz), dx);
@@ -184,7 +189,7 @@ AI void rows_k(int kind, int nr, const uint8_t *W, size_t stride, const blk_q8_K
         for (int r = 0; r < nr; r++) {
             const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
             if (nr == 4)
-                for (size_t o = 0; o < bsz; o += 64) _mm_prefetch((const char *)(wb + 4 * stride + o), _MM_HINT_T0);
+                for (size_t o = 0; o < bsz; o += 64) _mm_prefetch((const char *)(wb + KN_PF_ROWS * stride + o), _MM_HINT_T0);
             __m512i isum = _mm512_setzero_si512();
             float d;
             if (kind == KQ6) {
@@ -268,7 +273,7 @@ AI void rows_f(int kind, int nr, int nc, const uint8_t *W, size_t stride, const 
         for (int c = 0; c < nc; c++) xv[c] = _mm512_maskz_loadu_ps(m, X + (size_t)c * xs + i);
         for (int r = 0; r < nr; r++) {
             const uint8_t *wr = W + (size_t)r * stride;
-            if (nr == 4 && nc == 1) _mm_prefetch((const char *)(wr + 4 * stride) + i * (kind == FF32 ? 4 : 2), _MM_HINT_T0);
+            if (nr == 4 && nc == 1) _mm_prefetch((const char *)(wr + KN_PF_ROWS * stride) + i * (kind == FF32 ? 4 : 2), _MM_HINT_T0);
             __m512 wv = load_wf(kind, wr, i, left);
             for (int c = 0; c < nc; c++) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
         }
