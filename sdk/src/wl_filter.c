@@ -118,6 +118,7 @@ static bool deliver(wl_filter *f, size_t n) {
 }
 
 static void drop_front(wl_filter *f, size_t n) {
+    if (n == 0) return;
     memmove(f->held, f->held + n, f->n_held - n);
     f->n_held -= n;
 }

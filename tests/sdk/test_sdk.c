@@ -96,6 +96,82 @@ static void test_split_utf8(void) {
     wl_close(m);
 }
 
+/* Property: for random byte strings (valid and invalid UTF-8, stop strings
+ * sprinkled in) split at random points, the streamed text is the same as
+ * for the whole string in one piece, every chunk is whole valid UTF-8, and
+ * the text ends right before the earliest stop string. */
+static uint32_t rng = 12345;
+static uint32_t next_rand(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return rng;
+}
+
+static void test_random_splits(void) {
+    static const char *const alphabet[] = { "a", " ", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xFF",
+                                            "\xE2\x82", "\x80", "\xED\xA0\x80", "<", "|", "end", "S" };
+    wl_options o;
+    wl_options_init(&o);
+    wl_options_add_stop(&o, "<|end");
+    wl_options_add_stop(&o, "\xE2\x82\xAC\xE2\x82\xAC");
+    wl_options_add_stop(&o, "SS");
+    mock_reset();
+    wl_model *m = open_default(&o);
+    int bad = 0;
+    for (int round = 0; round < 300; round++) {
+        char text[256];
+        size_t n = 0;
+        int parts = (int)(next_rand() % 24);
+        for (int k = 0; k < parts; k++) {
+            const char *a = alphabet[next_rand() % (sizeof alphabet / sizeof alphabet[0])];
+            if (n + strlen(a) >= sizeof text) break;
+            memcpy(text + n, a, strlen(a));
+            n += strlen(a);
+        }
+        text[n] = 0;
+        /* Reference: the whole string as one piece. */
+        const char *one[] = { text, NULL };
+        mock.pieces = one;
+        sink ref = { 0 };
+        wl_result rr;
+        wl_generate_stream(m, "p", to_sink, &ref, &rr);
+        /* The same bytes cut at random points. */
+        static char buf[64][256];
+        const char *cut[65];
+        size_t np = 0, pos = 0;
+        while (pos < n && np < 63) {
+            size_t len = 1 + next_rand() % 5;
+            if (len > n - pos) len = n - pos;
+            memcpy(buf[np], text + pos, len);
+            buf[np][len] = 0;
+            cut[np] = buf[np];
+            np++;
+            pos += len;
+        }
+        if (pos < n) {
+            memcpy(buf[np], text + pos, n - pos);
+            buf[np][n - pos] = 0;
+            cut[np] = buf[np];
+            np++;
+        }
+        cut[np] = NULL;
+        mock.pieces = cut;
+        sink got = { 0 };
+        wl_result rg;
+        wl_generate_stream(m, "p", to_sink, &got, &rg);
+        if (strcmp(got.text, ref.text) != 0 || got.bad_chunks || ref.bad_chunks || rg.end != rr.end ||
+            rg.stop_index != rr.stop_index) {
+            if (bad++ < 3) printf("split mismatch for round %d: \"%s\" vs \"%s\"\n", round, got.text, ref.text);
+        }
+        /* No stop string survives in the text. */
+        for (size_t k = 0; k < o.n_stop; k++)
+            if (strstr(got.text, o.stop[k])) bad++;
+    }
+    CHECK(bad == 0, "%d random split rounds disagreed", bad);
+    wl_close(m);
+}
+
 static void test_stops(void) {
     static const char *const pieces[] = { "Hello wor", "ld<|im", "_e", "nd|>more", "text", NULL };
     wl_options o;
@@ -424,6 +500,7 @@ static void test_errors(void) {
 int main(void) {
     test_split_utf8();
     test_stops();
+    test_random_splits();
     test_max_tokens_and_ends();
     test_stream_equals_whole();
     test_too_large();
