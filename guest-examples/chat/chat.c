@@ -10,7 +10,8 @@
  * llama-3, chatml, phi-3, mistral, gemma, plain); --tokenizer reads a GGUF
  * (a bundle's tokenizer file or the model) the guest has been granted, to
  * pick the model's own template and to count tokens so old turns are
- * dropped before the context overflows. Settings as in complete. */
+ * dropped before the context overflows (default: the environment variable
+ * WASMLET_TOKENIZER, when set). Settings as in complete. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    /* A host that grants the bundle's tokenizer file may say where. */
+    if (!tokfile) tokfile = getenv("WASMLET_TOKENIZER");
     wl_vocab *vocab = NULL;
     if (tokfile && wl_vocab_open(&vocab, tokfile)) {
         fprintf(stderr, "chat: %s\n", wl_last_error());
