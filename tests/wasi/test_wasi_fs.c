@@ -119,6 +119,8 @@ static void files(void) {
     CHECK_EQ(h_open(c, 3, "dir", 1, 0, RT_FD_WRITE, 0, NULL), E_ISDIR);
     CHECK_EQ(h_open(c, 3, "", 1, 0, RT_FD_READ, 0, NULL), E_NOENT);
     CHECK_EQ(W(path_open)(c, 3, 1, 1024, 3, 16, 0, 0, 0, 256), E_INVAL);   /* bad oflags */
+    CHECK_EQ(W(path_open)(c, 3, 1, 1024, 3, 0, 0, 0, 0x20, 256), E_INVAL); /* bad fdflags */
+    CHECK_EQ(W(fd_fdstat_set_flags)(c, 3, 0x40), E_INVAL);
     gstr(1024, "a\0b");
     CHECK_EQ(W(path_open)(c, 3, 1, 1024, 3, 0, RT_FD_READ, 0, 0, 256), E_INVAL);  /* NUL inside */
     char longname[300];
