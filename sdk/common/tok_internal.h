@@ -53,6 +53,14 @@ static inline uint64_t tok_hash_step(uint64_t h, const uint8_t *p, size_t n) {
 }
 #define TOK_HASH_SEED 0xcbf29ce484222325ULL
 
+/* Equality of short byte strings without a library call (token texts are a
+ * few bytes; memcmp's call overhead dominated lookups). */
+static inline bool tok_bytes_eq(const char *a, const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
 /* Open addressing; a slot holds the hash's high half (so most misses
  * never touch the strings) and index+1 in the low half (0 = empty). */
 typedef struct { uint64_t *slot; uint32_t mask; } tok_table;

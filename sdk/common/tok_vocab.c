@@ -181,7 +181,7 @@ int32_t tok_lookup(const tokenizer *t, const char *s, size_t n) {
         if (v == 0) return -1;
         if (TOK_SLOT_TAG(v) != tag) continue;
         uint32_t id = TOK_SLOT_IDX(v);
-        if (t->text_len[id] == n && memcmp(tok_text_ptr(t, id), s, n) == 0) return (int32_t)id;
+        if (t->text_len[id] == n && tok_bytes_eq(tok_text_ptr(t, id), s, n)) return (int32_t)id;
     }
 }
 
@@ -198,8 +198,8 @@ int32_t tok_merge_rank(const tokenizer *t, const char *a, size_t na, const char 
         uint32_t r = TOK_SLOT_IDX(v);
         const char *m = t->merge_pool + t->merge_off[r];
         uint32_t sl = t->merge_split[r];
-        if (sl == na && t->merge_len[r] - sl - 1 == nb && memcmp(m, a, na) == 0 &&
-            memcmp(m + sl + 1, b, nb) == 0)
+        if (sl == na && t->merge_len[r] - sl - 1 == nb && tok_bytes_eq(m, a, na) &&
+            tok_bytes_eq(m + sl + 1, b, nb))
             return (int32_t)r;
     }
 }

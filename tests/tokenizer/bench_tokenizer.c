@@ -3,7 +3,7 @@
  * emoji) for each vocabulary. The text is tokenized paragraph by paragraph
  * (the way prompts and chat turns arrive), no BOS, specials not parsed.
  * Prints MB/s as the median of several runs, plus load time and bytes per
- * token. Usage: bench_tokenizer [MB] [runs] */
+ * token. Usage: bench_tokenizer [MB] [runs] [vocab] */
 #define _POSIX_C_SOURCE 199309L
 #include <time.h>
 
@@ -92,6 +92,7 @@ int main(int argc, char **argv) {
     const char *names[] = {"llama-spm", "llama-bpe", "gpt-2", "phi-3"};
     int found = 0;
     for (int k = 0; k < 4; k++) {
+        if (argc > 3 && strcmp(argv[3], names[k]) != 0) continue;
         char path[1024];
         snprintf(path, sizeof path, "%s/tokenizer/ggml-vocab-%s.gguf", shared_dir(), names[k]);
         FILE *probe = fopen(path, "rb");
