@@ -39,6 +39,17 @@ expect "chat interactive, two turns" "$(printf 'Hi\nAgain\n' | run "$G/chat.wasm
   "$(printf '%s\n%s' "$want" "$want")"
 out=$(run "$G/chat.wasm" default Hi --template vicuna 2>&1); rc=$?
 [ $rc -ne 0 ] && [[ "$out" == *vicuna* ]] && ok "unknown template refused" || bad "unknown template: rc $rc: $out"
+out=$(run "$G/chat.wasm" default Hi --no-such-flag 2>&1); rc=$?
+[ $rc -eq 2 ] && [[ "$out" == *--no-such-flag* ]] && ok "unknown flag refused" || bad "unknown flag: rc $rc: $out"
+out=$(run "$G/chat.wasm" default Hi --system 2>&1); rc=$?
+[ $rc -eq 2 ] && [[ "$out" == *"missing value"* ]] && ok "flag without its value" || bad "flag without value: rc $rc: $out"
+out=$(run "$G/tokenize.wasm" 2>&1); rc=$?
+[ $rc -eq 2 ] && [[ "$out" == *GGUF* ]] && ok "tokenize without a file" || bad "tokenize without a file: rc $rc: $out"
+out=$(run "$G/tokenize.wasm" /nonexistent.gguf hi 2>&1); rc=$?
+[ $rc -eq 1 ] && [[ "$out" == */nonexistent.gguf* ]] && ok "tokenize, missing file" || bad "tokenize missing file: rc $rc: $out"
+printf 'GGUF\3\0\0\0garbage' > "$tmp/bad.gguf"
+out=$(run --dir "$tmp:/t" "$G/tokenize.wasm" /t/bad.gguf hi 2>&1); rc=$?
+[ $rc -eq 1 ] && [[ "$out" == */t/bad.gguf:* ]] && ok "tokenize, corrupt file: $out" || bad "tokenize corrupt file: rc $rc: $out"
 expect "embed" "$(printf 'a\n\nb\n' | run "$G/embed.wasm" embed)" \
   "$(printf '{"index":0,"n_embedding":4,"embedding":[0.5,-0.5,0.5,-0.5]}\n{"index":1,"n_embedding":4,"embedding":[0.5,-0.5,0.5,-0.5]}')"
 if [ -f "$G/test-nn_rust_style.wasm" ]; then
