@@ -230,9 +230,71 @@ static void avx2_matvec(uint32_t t, const void *W, size_t stride, const void *xq
         y[r] = kn_avx2_vec_dot(t, (const uint8_t *)W + (size_t)r * stride, xq, ncols);
 }
 
+/* matmul for Q4_0/Q5_0/Q8_0: a 4-row x 2-activation register tile, so each
+ * decoded weight block feeds two dot products. Per-lane arithmetic is the
+ * matvec's (dot_i8_avx2), only the reuse differs. */
+#define AI static inline __attribute__((always_inline))
+enum { F_Q4_0, F_Q5_0, F_Q8_0 };
+
+AI __m256i w_signed(int fam, const uint8_t *b) {
+    if (fam == F_Q8_0) return _mm256_loadu_si256((const __m256i *)(b + 2));
+    if (fam == F_Q4_0) return _mm256_sub_epi8(nibbles32(b + 2), _mm256_set1_epi8(8));
+    return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b + 6), bit4_from_qh(b + 2)), _mm256_set1_epi8(16));
+}
+
+static inline uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
+AI void mm_tile(int fam, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
+                float *Y, size_t ys, int nb) {
+    const size_t bsz = fam == F_Q4_0 ? 18 : fam == F_Q5_0 ? 22 : 34, xsz = sizeof(blk_q8_0);
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    __m256 acc[4][2];
+    for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int i = 0; i < nb; i++) {
+        const uint8_t *x0 = X + (size_t)i * xsz, *x1 = x0 + xs;
+        __m256i xv0 = _mm256_loadu_si256((const __m256i *)(x0 + 2));
+        __m256i xv1 = _mm256_loadu_si256((const __m256i *)(x1 + 2));
+        float dx0 = h2f(rd16(x0)), dx1 = h2f(rd16(x1));
+        for (int r = 0; r < 4; r++) {
+            const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
+            __m256i q = w_signed(fam, wb), aq = _mm256_sign_epi8(q, q);
+            float dw = h2f(rd16(wb));
+            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, _mm256_sign_epi8(xv0, q)), ones16);
+            __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, _mm256_sign_epi8(xv1, q)), ones16);
+            acc[r][0] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx0), _mm256_cvtepi32_ps(p0), acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx1), _mm256_cvtepi32_ps(p1), acc[r][1]);
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        Y[r] = hsum256(acc[r][0]);
+        Y[ys + r] = hsum256(acc[r][1]);
+    }
+}
+
+AI void mm_fam(int fam, uint32_t t, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
+               float *Y, size_t ys, int nrows, int ncols, int ncol) {
+    int r = 0;
+    for (; r + 4 <= nrows; r += 4) {
+        int c = 0;
+        for (; c + 2 <= ncol; c += 2)
+            mm_tile(fam, W + (size_t)r * stride, stride, X + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, ncols / QK);
+        for (; c < ncol; c++)
+            for (int k = r; k < r + 4; k++)
+                Y[(size_t)c * ys + k] = kn_avx2_vec_dot(t, W + (size_t)k * stride, X + (size_t)c * xs, ncols);
+    }
+    for (; r < nrows; r++)
+        for (int c = 0; c < ncol; c++)
+            Y[(size_t)c * ys + r] = kn_avx2_vec_dot(t, W + (size_t)r * stride, X + (size_t)c * xs, ncols);
+}
+
 static void avx2_matmul(uint32_t t, const void *W, size_t stride, const void *xq, size_t xq_stride,
                         float *Y, size_t y_stride, int nrows, int ncols, int nb) {
-    kn_matmul_tiled(kn_avx2_vec_dot, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
+    switch (t) {
+    case GGML_Q4_0: mm_fam(F_Q4_0, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
+    case GGML_Q5_0: mm_fam(F_Q5_0, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
+    case GGML_Q8_0: mm_fam(F_Q8_0, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
+    default: kn_matmul_tiled(kn_avx2_vec_dot, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
+    }
 }
 
 /* ---- activation quantization (bit-identical to the scalar reference) ---- */

@@ -270,7 +270,7 @@ static void test_isa_matvec(const kn_ops *o) {
             kn_block_info(t, &be, NULL);
             if (ncols % (int)be) continue;
             size_t rb = kn_row_bytes(t, ncols), ab = kn_row_bytes(at, ncols);
-            const int nb = 6;   /* a 4-wide activation tile plus a tail */
+            const int nb = 7;   /* 4- and 2-wide activation tiles plus tails */
             uint8_t *w = malloc(rb * (size_t)nrows), *xq = malloc(ab * nb), *xq2 = malloc(ab * nb);
             float *x = malloc(sizeof(float) * (size_t)ncols * nb);
             float *y = malloc(sizeof(float) * (size_t)(nrows + 1) * nb);
