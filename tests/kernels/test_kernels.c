@@ -2,8 +2,9 @@
  * ISA table this CPU can run against the scalar reference.
  *
  *   test_kernels            run everything (exit 1 on the first failure)
- *   test_kernels dispatch   print the table kn_get() picked (for the
- *                           WASMLET_KERNELS override tests)
+ *   test_kernels dispatch [ISA]   print the table kn_get() picked; with
+ *                           ISA, fail unless it is ISA (skip if the CPU
+ *                           cannot run ISA): the WASMLET_KERNELS tests
  */
 #include <math.h>
 #include <stdio.h>
@@ -419,9 +420,17 @@ static void test_dispatch(void) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "dispatch") == 0) {
+        /* dispatch [ISA]: with ISA, skip (77) when this CPU cannot run it,
+         * else require that WASMLET_KERNELS made kn_get() pick exactly it */
+        if (argc > 2) {
+            static const char *names[] = {"scalar", "avx2", "avx512", "neon"};
+            for (int i = 0; i <= KN_NEON; i++)
+                if (strcmp(argv[2], names[i]) == 0 && !kn_get_isa((kn_isa)i)) return 77;
+        }
         const kn_ops *o = kn_get();
         printf("%s\n", o ? o->name : "none");
-        return o ? 0 : 1;
+        if (!o) return 1;
+        return argc > 2 && strcmp(o->name, argv[2]) != 0 ? 1 : 0;
     }
     printf("cpu: %s\n", kn_cpu_features());
     S = &kn_ops_scalar;
