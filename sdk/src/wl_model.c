@@ -16,6 +16,52 @@
 #define FIRST_META 1024
 #define FIRST_TEXT (32 * 1024)
 
+/* Hosts keep one graph per alias and the options belong to the graph, so
+ * handles sharing a graph take turns: whichever is about to generate sends
+ * its options again when another handle sent its own since. */
+#define MAX_OWNERS 16
+static struct { bool used; wl_nn_graph graph; const wl_model *owner; } owners[MAX_OWNERS];
+
+static void set_owner(const wl_model *m) {
+    int free_slot = -1;
+    for (int i = 0; i < MAX_OWNERS; i++) {
+        if (owners[i].used && owners[i].graph == m->graph) {
+            owners[i].owner = m;
+            return;
+        }
+        if (!owners[i].used && free_slot < 0) free_slot = i;
+    }
+    if (free_slot >= 0) {   /* with no slot left, every call re-sends */
+        owners[free_slot].used = true;
+        owners[free_slot].graph = m->graph;
+        owners[free_slot].owner = m;
+    }
+}
+
+static bool is_owner(const wl_model *m) {
+    for (int i = 0; i < MAX_OWNERS; i++)
+        if (owners[i].used && owners[i].graph == m->graph) return owners[i].owner == m;
+    return false;
+}
+
+static void drop_owner(const wl_model *m) {
+    for (int i = 0; i < MAX_OWNERS; i++)
+        if (owners[i].used && owners[i].owner == m) owners[i].used = false;
+}
+
+/* Sends m's options unless the graph already has them. */
+static int claim_graph(wl_model *m) {
+    if (is_owner(m)) return WL_OK;
+    char *cfg = wl_options_json(&m->opts);
+    if (!cfg) return wl_fail(WL_E_NOMEM, "out of memory");
+    int e = strcmp(cfg, "{}") ? wl_nn_set_input_bytes(m->ctx, WL_NN_INPUT_CONFIG, cfg, strlen(cfg)) : WL_OK;
+    free(cfg);
+    if (e) return wl_fail(e, "set_input (config of model \"%s\"): %s (wasi-nn error %d)", m->alias,
+                          wl_nn_strerror(e), e);
+    set_owner(m);
+    return WL_OK;
+}
+
 int wl_open(wl_model **out, const char *alias, const wl_options *opts) {
     if (!out) return wl_fail(WL_E_ARG, "wl_open: no result pointer");
     *out = NULL;
@@ -57,12 +103,14 @@ int wl_open(wl_model **out, const char *alias, const wl_options *opts) {
         return wl_fail(e, "wl_open(\"%s\"): set_input (config): %s (wasi-nn error %d)", alias,
                        wl_nn_strerror(e), e);
     }
+    set_owner(m);
     *out = m;
     return WL_OK;
 }
 
 void wl_close(wl_model *m) {
     if (!m) return;
+    drop_owner(m);
     wl_nn_unload(m->graph);
     free(m);
 }
@@ -77,6 +125,7 @@ int wl_set_options(wl_model *m, const wl_options *opts) {
     free(cfg);
     if (e) return wl_fail_nn(e, "wl_set_options: set_input (config)");
     m->opts = *opts;
+    set_owner(m);
     return WL_OK;
 }
 
@@ -194,7 +243,9 @@ static void result_init(wl_result *r) {
 
 static int set_prompt(wl_model *m, const char *prompt, const char *who) {
     if (!m || !prompt) return wl_fail(WL_E_ARG, "%s: NULL model or prompt", who);
-    int e = wl_nn_set_input_bytes(m->ctx, WL_NN_INPUT_PROMPT, prompt, strlen(prompt));
+    int e = claim_graph(m);
+    if (e) return wl_fail(e, "%s: %s", who, wl_last_error());
+    e = wl_nn_set_input_bytes(m->ctx, WL_NN_INPUT_PROMPT, prompt, strlen(prompt));
     if (e) return wl_fail(e, "%s: set_input (prompt of %zu bytes): %s (wasi-nn error %d)", who,
                           strlen(prompt), wl_nn_strerror(e), e);
     return WL_OK;

@@ -401,6 +401,30 @@ static void test_options_json(void) {
     CHECK(mock.n_load == 1 && mock.n_load_cfg == 0 && mock.n_set_config == 0, "no options: plain load_by_name");
     wl_close(m);
 
+    /* Two handles on one alias share the host's graph: each generation
+     * re-sends the options only when the other handle's are in place. */
+    mock_reset();
+    static const char *const none[] = { NULL };
+    mock.pieces = none;
+    wl_options oa, ob;
+    wl_options_init(&oa);
+    wl_options_init(&ob);
+    oa.temp = 0;
+    ob.temp = 1.5;
+    wl_model *a = open_default(&oa), *b = open_default(&ob);
+    CHECK(mock.n_set_config == 2 && strcmp(mock.config, "{\"temp\":1.5}") == 0, "both sent at open");
+    wl_generate_stream(a, "x", NULL, NULL, NULL);
+    CHECK(mock.n_set_config == 3 && strcmp(mock.config, "{\"temp\":0}") == 0, "a re-sends: %s", mock.config);
+    wl_generate_stream(a, "x", NULL, NULL, NULL);
+    CHECK(mock.n_set_config == 3, "a's options still in place");
+    mock.whole = "";
+    char *t = NULL;
+    wl_generate(b, "x", &t, NULL, NULL);
+    free(t);
+    CHECK(mock.n_set_config == 4 && strcmp(mock.config, "{\"temp\":1.5}") == 0, "b re-sends: %s", mock.config);
+    wl_close(a);
+    wl_close(b);
+
     CHECK(wl_options_add_stop(&o, "") == WL_E_ARG, "empty stop refused");
     char longs[WL_STOP_LEN + 1];
     memset(longs, 'x', WL_STOP_LEN);

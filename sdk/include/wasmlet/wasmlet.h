@@ -99,9 +99,11 @@ typedef struct wl_model wl_model;
 
 /* Opens the model the host registered under `alias` (e.g. WasmEdge's
  * --nn-preload default:GGML:AUTO:model.gguf) with options (NULL: host
- * defaults). Hosts keep one graph per alias: opening an alias that is
- * already open shares it, and the host keeps its first config; the options
- * are therefore also sent to this handle's context (wl_set_options). */
+ * defaults). Hosts keep one graph per alias, with one set of options:
+ * opening an alias that is already open shares its graph, so the options
+ * are also sent to this handle's context, and are sent again before a
+ * generation when another handle of the same graph sent its own since. (A
+ * handle with no options set at all uses whatever the graph has.) */
 int wl_open(wl_model **out, const char *alias, const wl_options *opts);
 /* Unloads the graph and frees the handle (NULL is fine). */
 void wl_close(wl_model *m);
