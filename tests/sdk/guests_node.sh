@@ -57,6 +57,20 @@ if [ -f "$G/test-nn_rust_style.wasm" ]; then
   [ $rc -eq 0 ] && [[ "$out" == *PASSED* ]] && ok "nn_rust_style on the fake host" || bad "nn_rust_style: $out"
 fi
 
+# The plain clang command line of docs/sdk.md, on the first example there.
+lib="$G/../guest-build/sdk/libwasmlet.a"
+sysroot=${XDG_CACHE_HOME:-$HOME/.cache}/wasmlet/wasi-sysroot
+if command -v clang >/dev/null && [ -f "$lib" ] && [ -d "$sysroot/include" ]; then
+  sed -n '/^## A first app/,/^## Errors/p' "$here/../../docs/sdk.md" | sed -n '/^```c$/,/^```$/p' | sed '1d;$d' > "$tmp/app.c"
+  if clang --target=wasm32-wasi --sysroot="$sysroot" -O2 -Wall -Werror -I "$here/../../sdk/include" \
+       -I "$here/../../sdk/common" "$tmp/app.c" "$lib" -Wl,--stack-first -Wl,-z,stack-size=1048576 \
+       -o "$tmp/app.wasm" 2>"$tmp/cc.err"; then
+    expect "docs' first app, built with plain clang" "$(run "$tmp/app.wasm" default hi 2>/dev/null)" "$want"
+  else
+    bad "docs' first app does not build: $(head -c 400 "$tmp/cc.err")"
+  fi
+fi
+
 # The guest tokenizer against the shared vectors (no BOS, specials not parsed).
 for v in llama-spm phi-3 gpt-2; do
   f="$S/tokenizer/ggml-vocab-$v.gguf"
