@@ -248,6 +248,106 @@ K_MATVEC(mv_q4_K, KQ4)
 K_MATVEC(mv_q5_K, KQ5)
 K_MATVEC(mv_q6_K, KQ6)
 
+/* K-quant matmul: a 4-row x 2-activation tile; each decoded 64-element
+ * step of weights feeds both activations. Q6_K's "- 32" is applied through
+ * the activation's bsums (32 * sum_g sc_g * bsums_g) instead of per element;
+ * the integer totals are the same as the matvec's. */
+AI void mmk_tile(int kind, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
+                 float *Y, size_t ys, int nb) {
+    const size_t bsz = kind == KQ4 ? sizeof(blk_q4_K) : kind == KQ5 ? sizeof(blk_q5_K) : sizeof(blk_q6_K);
+    const __m512i m4 = _mm512_set1_epi8(15), one = _mm512_set1_epi8(1), m2 = _mm512_set1_epi8(3);
+    __m512 acc[4][2];
+    for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (int i = 0; i < nb; i++) {
+        const blk_q8_K *xa[2] = {(const blk_q8_K *)X + i, (const blk_q8_K *)(X + xs) + i};
+        __m512i yv[2][4];
+        __m256i bs[2];
+        for (int a = 0; a < 2; a++) {
+            for (int c = 0; c < 4; c++) yv[a][c] = _mm512_loadu_si512((const void *)(xa[a]->qs + 64 * c));
+            bs[a] = _mm256_loadu_si256((const __m256i *)xa[a]->bsums);
+        }
+        for (int r = 0; r < 4; r++) {
+            const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
+            __m512i isum[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+            float d;
+            if (kind == KQ6) {
+                const blk_q6_K *w = (const blk_q6_K *)wb;
+                d = h2f(w->d);
+                __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales));
+                __m512i sc = _mm512_castsi256_si512(sc16);
+                for (int h = 0; h < 2; h++) {
+                    __m512i l = _mm512_loadu_si512((const void *)(w->ql + 64 * h));
+                    __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(w->qh + 32 * h)));
+                    __m512i q01 = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_slli_epi16(_mm512_and_si512(
+                        _mm512_srlv_epi16(hb, idx_pair(0, 2)), m2), 4));
+                    __m512i q23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_slli_epi16(
+                        _mm512_and_si512(_mm512_srlv_epi16(hb, idx_pair(4, 6)), m2), 4));
+                    __m512i s01 = _mm512_permutexvar_epi16(idx_quad(8 * h), sc);
+                    __m512i s23 = _mm512_permutexvar_epi16(idx_quad(8 * h + 4), sc);
+                    for (int a = 0; a < 2; a++) {
+                        isum[a] = _mm512_add_epi32(isum[a], _mm512_madd_epi16(_mm512_maddubs_epi16(q01, yv[a][2 * h]), s01));
+                        isum[a] = _mm512_add_epi32(isum[a], _mm512_madd_epi16(_mm512_maddubs_epi16(q23, yv[a][2 * h + 1]), s23));
+                    }
+                }
+                for (int a = 0; a < 2; a++) {
+                    __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(bs[a], sc16), 5);
+                    isum[a] = _mm512_sub_epi32(isum[a], _mm512_zextsi256_si512(corr));
+                }
+            } else {
+                const blk_q4_K *w4 = (const blk_q4_K *)wb;
+                const uint8_t *qs = kind == KQ4 ? w4->qs : ((const blk_q5_K *)wb)->qs;
+                d = h2f(w4->d);
+                uint64_t sc64, mn64;
+                k4_unpack(w4->scales, &sc64, &mn64);
+                __m512i sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc64)));
+                __m128i mv = _mm_cvtsi64_si128((long long)mn64);
+                __m256i mdup = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mv, mv));
+                float dmin = h2f(w4->dmin);
+                for (int a = 0; a < 2; a++) {
+                    __m512i mi = _mm512_zextsi256_si512(_mm256_madd_epi16(bs[a], mdup));
+                    acc[r][a] = _mm512_fmadd_ps(_mm512_set1_ps(-(dmin * xa[a]->d)), _mm512_cvtepi32_ps(mi), acc[r][a]);
+                }
+                __m512i hb = _mm512_setzero_si512();
+                if (kind == KQ5) hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)((const blk_q5_K *)wb)->qh));
+                for (int c = 0; c < 4; c++) {
+                    __m256i b = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+                    __m512i q = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(b), _mm256_srli_epi16(b, 4), 1), m4);
+                    if (kind == KQ5)
+                        q = _mm512_or_si512(q, _mm512_slli_epi16(_mm512_and_si512(
+                            _mm512_srlv_epi16(hb, idx_pair(2 * c, 2 * c + 1)), one), 4));
+                    __m512i scv = _mm512_permutexvar_epi16(idx_pair(2 * c, 2 * c + 1), sc);
+                    for (int a = 0; a < 2; a++)
+                        isum[a] = _mm512_add_epi32(isum[a], _mm512_madd_epi16(_mm512_maddubs_epi16(q, yv[a][c]), scv));
+                }
+            }
+            for (int a = 0; a < 2; a++)
+                acc[r][a] = _mm512_fmadd_ps(_mm512_set1_ps(d * xa[a]->d), _mm512_cvtepi32_ps(isum[a]), acc[r][a]);
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        Y[r] = _mm512_reduce_add_ps(acc[r][0]);
+        Y[ys + r] = _mm512_reduce_add_ps(acc[r][1]);
+    }
+}
+
+#define K_MATMUL(name, kind, mv)                                                               \
+    static void name(const uint8_t *W, size_t stride, const uint8_t *X, size_t xs, float *Y,   \
+                     size_t ys, int nrows, int nb, int ncol) {                                  \
+        int r = 0;                                                                             \
+        for (; r + 4 <= nrows; r += 4) {                                                       \
+            int c = 0;                                                                         \
+            for (; c + 2 <= ncol; c += 2)                                                      \
+                mmk_tile(kind, W + (size_t)r * stride, stride, X + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, nb); \
+            for (; c < ncol; c++) mv(W + (size_t)r * stride, stride, X + (size_t)c * xs, Y + (size_t)c * ys + r, 4, nb); \
+        }                                                                                      \
+        if (r < nrows)                                                                         \
+            for (int c = 0; c < ncol; c++)                                                     \
+                mv(W + (size_t)r * stride, stride, X + (size_t)c * xs, Y + (size_t)c * ys + r, nrows - r, nb); \
+    }
+K_MATMUL(mm_q4_K, KQ4, mv_q4_K)
+K_MATMUL(mm_q5_K, KQ5, mv_q5_K)
+K_MATMUL(mm_q6_K, KQ6, mv_q6_K)
+
 /* ---- F32 / F16 / BF16 rows against F32 activations ---- */
 
 enum { FF32, FF16, FBF16 };
@@ -407,6 +507,9 @@ static void a512_matmul(uint32_t t, const void *W, size_t stride, const void *xq
     case GGML_F32: mm_f32(W, stride, xq, xq_stride / 4, Y, y_stride, nrows, ncols, nb); return;
     case GGML_F16: mm_f16(W, stride, xq, xq_stride / 4, Y, y_stride, nrows, ncols, nb); return;
     case GGML_BF16: mm_bf16(W, stride, xq, xq_stride / 4, Y, y_stride, nrows, ncols, nb); return;
+    case GGML_Q4_K: mm_q4_K(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK_K, nb); return;
+    case GGML_Q5_K: mm_q5_K(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK_K, nb); return;
+    case GGML_Q6_K: mm_q6_K(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK_K, nb); return;
     default: break;
     }
     /* Row tiles reused across all activation rows, as in kn_matmul_tiled. */
