@@ -108,6 +108,13 @@ struct tokenizer {
     uint32_t *merge_off, *merge_len, *merge_split;  /* split = left length */
     uint32_t n_merges;
     tok_table merges;                 /* first duplicate wins */
+    /* Merges as token-id pairs, when every merge's parts and result are
+     * tokens (all real vocabularies): (left id, right id) -> rank, with the
+     * result id per rank. Then BPE runs on ids, no strings. */
+    bool pair_mode;
+    tok_table pairs;
+    int32_t *pair_left, *pair_right, *pair_result;   /* by rank; -1: never fires */
+    int32_t byte_char_token[256];     /* token of GPT-2's character for each byte */
 
     int32_t bos, eos, unk, pad;
     bool add_bos, add_eos, add_space_prefix, ignore_merges;
@@ -140,7 +147,7 @@ typedef struct {
     void *heap; size_t heap_cap;
     uint32_t *cps; size_t cps_cap;
     tok_u32vec lens, tmp;
-    tok_bytes word;
+    tok_bytes word, raw;
 } tok_scratch;
 void tok_scratch_free(tok_scratch *s);
 
@@ -148,12 +155,16 @@ bool tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space
                     tok_scratch *sc, tok_ids *out);
 bool tok_bpe_encode(const tokenizer *t, const char *text, size_t len, tok_scratch *sc, tok_ids *out);
 
+/* Builds the pair tables (BPE); false on out of memory. */
+bool tok_bpe_prepare(tokenizer *t);
+void tok_bpe_free(tokenizer *t);
+
 /* GPT-2's byte <-> character map (tok_bpe.c). */
 uint32_t tok_byte_to_cp(uint8_t b);
 int tok_cp_to_byte(uint32_t cp);      /* -1 when cp is not a mapped byte */
 
 /* Symbols and the merge queue shared by the SPM and BPE merge loops. */
-typedef struct { int32_t prev, next; uint32_t start, n; } tok_sym;
+typedef struct { int32_t prev, next; uint32_t start, n; int32_t id; } tok_sym;
 /* A queued merge: key orders the queue (its low half is the left symbol);
  * the right symbol is the left one's next when the entry is still valid. */
 typedef struct { uint64_t key; uint32_t size; } tok_bigram;

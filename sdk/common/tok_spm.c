@@ -54,7 +54,7 @@ bool tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space
     for (size_t i = 0; i < ns; i++) {
         size_t n = tok_utf8_len(w[off]);
         if (n > wl - off) n = wl - off;
-        s[i] = (tok_sym){(int32_t)i - 1, i + 1 < ns ? (int32_t)i + 1 : -1, (uint32_t)off, (uint32_t)n};
+        s[i] = (tok_sym){(int32_t)i - 1, i + 1 < ns ? (int32_t)i + 1 : -1, (uint32_t)off, (uint32_t)n, -1};
         off += n;
     }
     size_t nh = 0;

@@ -103,5 +103,6 @@ void tok_scratch_free(tok_scratch *s) {
     free(s->lens.v);
     free(s->tmp.v);
     free(s->word.v);
+    free(s->raw.v);
     memset(s, 0, sizeof *s);
 }

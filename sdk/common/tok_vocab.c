@@ -47,6 +47,7 @@ void tok_free(tokenizer *t) {
     free(t->merge_pool);
     free(t->merge_off); free(t->merge_len); free(t->merge_split);
     free(t->merges.slot);
+    tok_bpe_free(t);
     free(t->special);
     free(t->special_by_text.slot);
     free(t->special_lens);
@@ -449,6 +450,7 @@ tokenizer *tok_builder_finish(tok_builder *b, char *err, size_t errlen) {
         goto fail;
     }
     if (r1 || r2) goto oom;
+    if (!spm && !tok_bpe_prepare(t)) goto oom;
 
     for (int c = 0; c < 256; c++) {
         char hex[7];

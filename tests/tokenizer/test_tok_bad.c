@@ -169,6 +169,10 @@ static int c_ok_bpe_special_not_parsed(void) { return expect_ok(base("gpt2"), "<
  * occurrences when it is in play; unparsed, only the user-defined one is. */
 static int c_ok_duplicate_special_unparsed(void) { spec s = base("gpt2"); s.dup_special = true; return expect_ok(s, "a<|end|>b", 0, "0 6 1"); }
 static int c_ok_duplicate_special_parsed(void) { spec s = base("gpt2"); s.dup_special = true; return expect_ok(s, "a<|end|>b", TOK_PARSE_SPECIAL, "0 5 1"); }
+/* A merge whose result is no token ("c d"): the general string path runs,
+ * the merged symbol is not in the vocabulary and falls back to its
+ * one-byte tokens. */
+static int c_ok_bpe_merge_to_non_token(void) { spec s = base("gpt2"); s.merge2 = "c d"; return expect_ok(s, "cd", 0, "6 7"); }
 static int c_ok_bpe_special_parsed(void) { return expect_ok(base("gpt2"), "c<|end|>d", TOK_PARSE_SPECIAL, "6 5 7"); }
 
 /* Token texts chosen so their hashes land in one bucket, or in 1100
@@ -211,7 +215,7 @@ static int c_hash_run(void) { return hash_flood(true); }
     X(bos_out_of_range) X(bos_negative) X(eos_not_int) X(add_bos_not_bool) X(merge_no_space) \
     X(merge_trailing_space) X(merge_empty) X(bpe_without_merges) X(unknown_pre) X(ok_spm) \
     X(ok_spm_bos) X(ok_spm_byte_fallback) X(ok_bpe) X(ok_bpe_special_not_parsed) X(ok_bpe_special_parsed) \
-    X(ok_duplicate_special_unparsed) X(ok_duplicate_special_parsed) X(hash_flood) X(hash_run)
+    X(ok_duplicate_special_unparsed) X(ok_duplicate_special_parsed) X(hash_flood) X(hash_run) X(ok_bpe_merge_to_non_token)
 
 int main(int argc, char **argv) {
     struct { const char *name; int (*fn)(void); } cases[] = {
