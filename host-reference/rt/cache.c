@@ -171,8 +171,11 @@ static int write_file(const char *path, const void *p, size_t n, int mode) {
     return close(fd) == 0 && ok;
 }
 
-/* dlopen from a sealed memfd holding exactly the verified bytes. */
-static void *dlopen_bytes(const uint8_t *so, size_t n, char *err, size_t errlen) {
+/* dlopen from a sealed memfd holding exactly the verified bytes. The fd
+ * stays open while the module is loaded: glibc finds an already-loaded
+ * object by its path, so two live modules must never share
+ * "/proc/self/fd/N". */
+static void *dlopen_bytes(const uint8_t *so, size_t n, int *fd_out, char *err, size_t errlen) {
     int fd = memfd_create("wasmlet-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) { snprintf(err, errlen, "memfd_create: %s", strerror(errno)); return NULL; }
     if (!write_all(fd, so, n)) { snprintf(err, errlen, "memfd write failed"); close(fd); return NULL; }
@@ -180,13 +183,17 @@ static void *dlopen_bytes(const uint8_t *so, size_t n, char *err, size_t errlen)
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) snprintf(err, errlen, "cannot load the compiled guest: %s", dlerror());
-    close(fd);
+    if (!h) {
+        snprintf(err, errlen, "cannot load the compiled guest: %s", dlerror());
+        close(fd);
+    } else {
+        *fd_out = fd;
+    }
     return h;
 }
 
 /* 1 loaded, 0 no usable entry (err says why if it was there but bad). */
-static void *load_entry(const char *path, int *present, char *err, size_t errlen) {
+static void *load_entry(const char *path, int *present, int *fd_out, char *err, size_t errlen) {
     *present = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return NULL;
@@ -205,7 +212,7 @@ static void *load_entry(const char *path, int *present, char *err, size_t errlen
         if (memcmp(buf, ENTRY_MAGIC, 8) != 0 || sodium_memcmp(d, buf + 8, 32) != 0)
             snprintf(err, errlen, "cache entry %.300s fails its integrity check (tampered or corrupt)", path);
         else
-            h = dlopen_bytes(buf + ENTRY_HEAD, n, err, errlen);
+            h = dlopen_bytes(buf + ENTRY_HEAD, n, fd_out, err, errlen);
     }
     free(buf);
     close(fd);
@@ -293,7 +300,7 @@ static void remove_tree(const char *dir) {
 
 static void *compile(const uint8_t *wasm, size_t len, const char *label, const wasm_info *w,
                      const char *dir, const char *entry_path, const char *wasm2c, const char *cc,
-                     int progress, char *err, size_t errlen) {
+                     int progress, int *fd_out, char *err, size_t errlen) {
     char tmp[PATH_MAX], p_wasm[PATH_MAX], p_c[PATH_MAX], p_h[PATH_MAX], p_unit[PATH_MAX],
         p_so[PATH_MAX], p_entry[PATH_MAX], p_log[PATH_MAX];
     if (!pjoin(tmp, dir, "tmp-XXXXXX")) { snprintf(err, errlen, "cache folder path too long"); return NULL; }
@@ -338,7 +345,7 @@ static void *compile(const uint8_t *wasm, size_t len, const char *label, const w
     ok = write_file(p_entry, entry, ENTRY_HEAD + so_len, 0400) && rename(p_entry, entry_path) == 0;
     free(entry);
     if (!ok) { snprintf(err, errlen, "cannot store %.300s: %s", entry_path, strerror(errno)); goto out; }
-    h = dlopen_bytes(so, so_len, err, errlen);
+    h = dlopen_bytes(so, so_len, fd_out, err, errlen);
     if (progress) fprintf(stderr, "\rwasmlet-run: compiled %s in %.1f s%20s\n", label, now_s() - t0, "");
 out:
     if (!h && progress) fputc('\n', stderr);
@@ -349,7 +356,7 @@ out:
 }
 
 void *wlrt_cache_open(const uint8_t *wasm, size_t len, const char *name, const wasm_info *w,
-                      const wlrt_options *opt, int *compiled, char *err, size_t errlen) {
+                      const wlrt_options *opt, int *compiled, int *fd_out, char *err, size_t errlen) {
     static int sodium_ok;
     if (!sodium_ok) sodium_ok = sodium_init() >= 0;
     char dir[PATH_MAX], wasm2c[PATH_MAX], cc[PATH_MAX], key[65], path[PATH_MAX + 80];
@@ -368,7 +375,7 @@ void *wlrt_cache_open(const uint8_t *wasm, size_t len, const char *name, const w
     }
     int present;
     char why[512] = "";
-    void *h = load_entry(path, &present, why, sizeof why);
+    void *h = load_entry(path, &present, fd_out, why, sizeof why);
     if (h) {
         if (opt && opt->verbose) fprintf(stderr, "wasmlet-run: cache hit %s\n", path);
         return h;
@@ -380,7 +387,7 @@ void *wlrt_cache_open(const uint8_t *wasm, size_t len, const char *name, const w
     const char *label = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
     int progress = opt && opt->progress && isatty(2);
     if (opt && opt->verbose) fprintf(stderr, "wasmlet-run: compiling %s into %s\n", label, path);
-    h = compile(wasm, len, label, w, dir, path, wasm2c, cc, progress, err, errlen);
+    h = compile(wasm, len, label, w, dir, path, wasm2c, cc, progress, fd_out, err, errlen);
     if (h) *compiled = 1;
     return h;
 }

@@ -8,6 +8,7 @@
  * the entry with one rename. An entry holds the SHA-256 of the shared object
  * it carries; the object is hashed again on every load and loaded from a
  * sealed in-memory copy (memfd), so the bytes checked are the bytes run.
+ * *fd is the memfd the object was loaded from: close it after dlclose.
  * The folder must be a directory owned by the user with mode 0700.
  * Threat model: docs/execution.md.
  */
@@ -23,6 +24,6 @@
 int wlrt_cache_default_dir(char *buf, size_t len, char *err, size_t errlen);
 
 void *wlrt_cache_open(const uint8_t *wasm, size_t len, const char *name, const wasm_info *w,
-                      const wlrt_options *opt, int *compiled, char *err, size_t errlen);
+                      const wlrt_options *opt, int *compiled, int *fd, char *err, size_t errlen);
 
 #endif

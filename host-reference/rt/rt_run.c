@@ -19,6 +19,7 @@
 
 struct wlrt_module {
     void *dl;
+    int fd;   /* the object's memfd, open while loaded (cache.h) */
     const struct wlrt_guest *g;
     int compiled;
 };
@@ -45,8 +46,8 @@ wlrt_module *wlrt_module_load_bytes(const uint8_t *wasm, size_t len, const char 
         wasm_info_free(&w);
         return NULL;
     }
-    int compiled = 0;
-    void *dl = wlrt_cache_open(wasm, len, name, &w, opt, &compiled, why, sizeof why);
+    int compiled = 0, fd = -1;
+    void *dl = wlrt_cache_open(wasm, len, name, &w, opt, &compiled, &fd, why, sizeof why);
     wasm_info_free(&w);
     if (!dl) {
         snprintf(err, errlen, "%s: %s", name, why);
@@ -56,11 +57,13 @@ wlrt_module *wlrt_module_load_bytes(const uint8_t *wasm, size_t len, const char 
     if (!g || g->abi != WLRT_GUEST_ABI) {
         snprintf(err, errlen, "%s: the compiled guest has no matching entry table", name);
         dlclose(dl);
+        close(fd);
         return NULL;
     }
     wlrt_module *m = calloc(1, sizeof *m);
-    if (!m) { dlclose(dl); snprintf(err, errlen, "out of memory"); return NULL; }
+    if (!m) { dlclose(dl); close(fd); snprintf(err, errlen, "out of memory"); return NULL; }
     m->dl = dl;
+    m->fd = fd;
     m->g = g;
     m->compiled = compiled;
     g->init_module();
@@ -103,6 +106,7 @@ wlrt_module *wlrt_module_load(const char *path, const wlrt_options *opt, char *e
 void wlrt_module_free(wlrt_module *m) {
     if (!m) return;
     dlclose(m->dl);
+    close(m->fd);
     free(m);
 }
 
