@@ -57,6 +57,9 @@ int wl_stream_with(wl_model *m, const wl_options *o, const char *prompt, wl_text
 int wl_whole_with(wl_model *m, const wl_options *o, const char *prompt, char **text, size_t *len,
                   wl_result *res);
 
+/* Tests: the first prefix wl_vocab_open reads (0: the default, 8 MiB). */
+void wl_vocab_set_first_prefix(size_t n);
+
 struct wl_model {
     wl_nn_graph graph;
     wl_nn_ctx ctx;

@@ -9,8 +9,6 @@
 #include "wasmlet/tokens.h"
 #include "wl_internal.h"
 
-#define VOCAB_FILE_MAX ((long)1 << 30)
-
 struct wl_vocab {
     tokenizer *tok;
     char *chat_template;   /* NULL when the file has none */
@@ -50,30 +48,59 @@ int wl_vocab_from_buffer(wl_vocab **out, const void *buf, size_t len, const char
     return WL_OK;
 }
 
+/* A model file can be far larger than a wasm32 guest's memory, but the
+ * tokenizer needs only the metadata at its front. So the file is read in
+ * growing prefixes, and each prefix is parsed as a GGUF that claims no
+ * tensors (its tensor count zeroed in a copy of the header): once the
+ * prefix holds every metadata key, the parse succeeds. A file that ends
+ * within the prefix is parsed as it is. */
+static size_t first_prefix = (size_t)8 << 20;
+#define PREFIX_MAX ((size_t)1 << 30)
+
+void wl_vocab_set_first_prefix(size_t n) { first_prefix = n ? n : (size_t)8 << 20; }
+
 int wl_vocab_open(wl_vocab **out, const char *path) {
     if (!out || !path) return wl_fail(WL_E_ARG, "wl_vocab_open: NULL argument");
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return wl_fail(WL_E_IO, "%s: cannot open (is its folder granted to the guest?)", path);
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size < 0 || size > VOCAB_FILE_MAX || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return wl_fail(WL_E_IO, "%s: cannot size the file, or it is over 1 GiB", path);
+    unsigned char *buf = NULL;
+    size_t have = 0, want = first_prefix;
+    int e = WL_E_IO;
+    for (;;) {
+        unsigned char *b = realloc(buf, want);
+        if (!b) {
+            e = wl_fail(WL_E_NOMEM, "%s: out of memory for %zu bytes", path, want);
+            break;
+        }
+        buf = b;
+        have += fread(buf + have, 1, want - have, f);
+        if (ferror(f)) {
+            e = wl_fail(WL_E_IO, "%s: read error after %zu bytes", path, have);
+            break;
+        }
+        bool whole = have < want;
+        unsigned char saved[8];
+        size_t count_len = 0;
+        if (!whole && have >= 16 && memcmp(buf, "GGUF", 4) == 0) {
+            uint32_t ver = (uint32_t)buf[4] | (uint32_t)buf[5] << 8 | (uint32_t)buf[6] << 16 | (uint32_t)buf[7] << 24;
+            count_len = ver == 1 ? 4 : 8;   /* version 1 counts are u32 */
+            memcpy(saved, buf + 8, count_len);
+            memset(buf + 8, 0, count_len);
+        }
+        e = wl_vocab_from_buffer(out, buf, have, path);
+        if (e == WL_OK || whole || count_len == 0 || e == WL_E_NOMEM) break;
+        if (want >= PREFIX_MAX) {
+            e = wl_fail(WL_E_FORMAT, "%s: no complete GGUF metadata in the first %zu bytes (%s)", path, want,
+                        wl_last_error());
+            break;
+        }
+        memcpy(buf + 8, saved, count_len);
+        want *= 2;
     }
-    void *buf = malloc(size ? (size_t)size : 1);
-    if (!buf) {
-        fclose(f);
-        return wl_fail(WL_E_NOMEM, "%s: out of memory for %ld bytes", path, size);
-    }
-    size_t got = fread(buf, 1, (size_t)size, f);
     fclose(f);
-    if (got != (size_t)size) {
-        free(buf);
-        return wl_fail(WL_E_IO, "%s: read %zu of %ld bytes", path, got, size);
-    }
-    int e = wl_vocab_from_buffer(out, buf, (size_t)size, path);
     free(buf);
+    if (e == WL_OK) wl_clear_error();
     return e;
 }
 

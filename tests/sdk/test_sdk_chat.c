@@ -6,6 +6,7 @@
 #include "mock_nn.h"
 #include "t.h"
 #include "wasmlet/chat.h"
+#include "wl_internal.h"
 
 static const wl_msg convo[] = {
     { WL_ROLE_SYSTEM, "You are terse." },
@@ -206,6 +207,38 @@ static void test_trim_with_vocab(void) {
     wl_close(m);
     wl_vocab_free(v);
 
+    /* A model file read by prefixes (here 4 KiB, then doubling): the
+     * metadata is found without reading the tensors; same tokens. */
+    char mpath[1024];
+    snprintf(mpath, sizeof mpath, "%s/models/stories260K.gguf", shared ? shared : "../shared");
+    wl_vocab *whole = NULL, *pre = NULL;
+    if (wl_vocab_open(&whole, mpath) == WL_OK) {
+        wl_vocab_set_first_prefix(4096);
+        CHECK(wl_vocab_open(&pre, mpath) == WL_OK, "prefix read: %s", wl_last_error());
+        size_t a = 0, b = 1;
+        const char *story = "Once upon a time, there was a little girl named Lily.";
+        wl_vocab_count(whole, story, strlen(story), &a);
+        if (pre) wl_vocab_count(pre, story, strlen(story), &b);
+        CHECK(a == b && a > 5 && wl_vocab_size(pre) == 512, "prefix-read tokenizer: %zu vs %zu tokens", b, a);
+        wl_vocab_free(pre);
+        pre = NULL;
+        CHECK(wl_vocab_open(&pre, path) == WL_OK && wl_vocab_size(pre) > 128000, "big vocab by prefixes");
+        wl_vocab_free(pre);
+        /* Not a GGUF, longer than the first prefix: refused at once. */
+        char junk[256];
+        snprintf(junk, sizeof junk, "%s/wl_test_junk_%d.gguf", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+                 (int)(uintptr_t)&junk % 100000);
+        FILE *jf = fopen(junk, "wb");
+        if (jf) {
+            for (int i = 0; i < 10000; i++) fputc('x', jf);
+            fclose(jf);
+            CHECK(wl_vocab_open(&pre, junk) == WL_E_FORMAT && strstr(wl_last_error(), junk), "junk: %s",
+                  wl_last_error());
+            remove(junk);
+        }
+        wl_vocab_set_first_prefix(0);
+        wl_vocab_free(whole);
+    }
     CHECK(wl_vocab_open(&v, "/nonexistent/x.gguf") == WL_E_IO && strstr(wl_last_error(), "/nonexistent/x.gguf"),
           "missing file: %s", wl_last_error());
     CHECK(wl_vocab_from_buffer(&v, "GGUFjunk", 8, "junk") == WL_E_FORMAT && strstr(wl_last_error(), "junk:"),

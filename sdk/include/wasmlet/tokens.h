@@ -1,9 +1,9 @@
 /* wasmlet/tokens.h: the model's tokenizer inside the guest.
  *
  * Contract: a wl_vocab is loaded from a GGUF file the guest can read (a
- * bundle's tokenizer file, a vocabulary-only GGUF, or a small model: the
- * whole file is read into guest memory, so prefer the vocabulary-only
- * file for large models). It runs the same tokenizer code as the host's
+ * bundle's tokenizer file, a vocabulary-only GGUF, or the model itself:
+ * only the metadata at the front of the file is read, so a model larger
+ * than the guest's memory works too). It runs the same tokenizer code as the host's
  * engine (sdk/common/tokenizer.h), so counts match what the host sees. It
  * also carries the model's chat template text when the file has one.
  */
@@ -18,7 +18,8 @@
 
 typedef struct wl_vocab wl_vocab;
 
-/* Reads and parses a GGUF file (at most 1 GiB). */
+/* Reads a GGUF file's metadata (at most its first 1 GiB) and builds the
+ * tokenizer. */
 int wl_vocab_open(wl_vocab **out, const char *path);
 /* The same from a GGUF image in memory (copied what is needed; buf may be
  * freed afterwards). `name` labels error messages. */
