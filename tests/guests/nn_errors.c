@@ -156,12 +156,23 @@ int main(int argc, char **argv) {
                                              ADDR(&g)), WL_NN_INVALID_ARGUMENT);
     check("init_execution_context: out-pointer out of bounds",
           wl_nn_raw_init_execution_context((int32_t)g, (int32_t)end), WL_NN_INVALID_ARGUMENT);
+    static char detail_buf[8];
+    size_t w_unused = 0;
+    wl_nn_ctx c2_unused = 0;
     wl_nn_buf builders[1] = { { end - 16, 4096 } };
     wl_nn_graph g2 = 0;
     check("load: model bytes out of bounds",
           wl_nn_raw_load(ADDR(builders), 1, WL_NN_ENC_GGML, WL_NN_CPU, ADDR(&g2)), WL_NN_INVALID_ARGUMENT);
     check("load: builder array out of bounds",
           wl_nn_raw_load((int32_t)(end - 4), 1, WL_NN_ENC_GGML, WL_NN_CPU, ADDR(&g2)), WL_NN_INVALID_ARGUMENT);
+
+    /* Handles the host never gave out. */
+    check("compute on an unknown context", wl_nn_compute(9999), WL_NN_INVALID_ARGUMENT);
+    check("get_output on an unknown context", wl_nn_get_output(9999, 0, detail_buf, 8, &w_unused),
+          WL_NN_INVALID_ARGUMENT);
+    check("init_execution_context on an unknown graph", wl_nn_init_context(9999, &c2_unused),
+          WL_NN_INVALID_ARGUMENT);
+    check("unload of an unknown graph", wl_nn_unload(9999), WL_NN_INVALID_ARGUMENT);
 
     /* A prompt and some output for the output checks. */
     e = wl_nn_raw_set_input((int32_t)c, 0, ADDR(&t));
