@@ -136,8 +136,11 @@ int32_t tok_special_lookup(const tokenizer *t, const char *s, size_t n);
 static inline const char *tok_text_ptr(const tokenizer *t, uint32_t id) {
     return t->pool + t->text_off[id];
 }
-/* Token id of an exact text, or -1. */
+/* Token id of an exact text, or -1. The _hashed form takes the text's
+ * hash (tok_hash_step from TOK_HASH_SEED), which callers can extend
+ * symbol by symbol since FNV-1a is a left fold. */
 int32_t tok_lookup(const tokenizer *t, const char *s, size_t n);
+int32_t tok_lookup_hashed(const tokenizer *t, const char *s, size_t n, uint64_t h);
 /* Rank of the merge (a, b), or -1. */
 int32_t tok_merge_rank(const tokenizer *t, const char *a, size_t na, const char *b, size_t nb);
 
@@ -145,6 +148,7 @@ int32_t tok_merge_rank(const tokenizer *t, const char *a, size_t na, const char 
 typedef struct {
     void *sym; size_t sym_cap;
     void *heap; size_t heap_cap;
+    uint64_t *hash; size_t hash_cap;  /* SPM: each symbol's text hash */
     uint32_t *cps; size_t cps_cap;
     tok_u32vec lens, tmp;
     tok_bytes word, raw;

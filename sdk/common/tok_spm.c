@@ -24,7 +24,8 @@ static bool add_bigram(const tokenizer *t, tok_scratch *sc, size_t *nh, const ui
     if (left < 0 || right < 0) return true;
     const tok_sym *s = sc->sym;
     uint32_t size = s[left].n + s[right].n;
-    int32_t id = tok_lookup(t, (const char *)w + s[left].start, size);
+    uint64_t h = tok_hash_step(sc->hash[left], w + s[right].start, s[right].n);
+    int32_t id = tok_lookup_hashed(t, (const char *)w + s[left].start, size, h);
     if (id < 0) return true;
     /* Highest score first: invert the order. */
     uint64_t key = ((uint64_t)(~float_order(t->score[id])) << 32) | (uint32_t)left;
@@ -48,13 +49,16 @@ bool tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space
     if (wl > UINT32_MAX) return false;
     size_t ns = 0;
     for (size_t i = 0; i < wl; ns++) i += tok_utf8_len(w[i]);
-    if (ns > INT32_MAX || !tok_reserve(&sc->sym, &sc->sym_cap, ns, sizeof(tok_sym))) return false;
+    if (ns > INT32_MAX || !tok_reserve(&sc->sym, &sc->sym_cap, ns, sizeof(tok_sym)) ||
+        !tok_reserve((void **)&sc->hash, &sc->hash_cap, ns, sizeof(uint64_t)))
+        return false;
     tok_sym *s = sc->sym;
     size_t off = 0;
     for (size_t i = 0; i < ns; i++) {
         size_t n = tok_utf8_len(w[off]);
         if (n > wl - off) n = wl - off;
         s[i] = (tok_sym){(int32_t)i - 1, i + 1 < ns ? (int32_t)i + 1 : -1, (uint32_t)off, (uint32_t)n, -1};
+        sc->hash[i] = tok_hash_step(TOK_HASH_SEED, w + off, n);
         off += n;
     }
     size_t nh = 0;
@@ -68,6 +72,7 @@ bool tok_spm_encode(const tokenizer *t, const char *text, size_t len, bool space
          * sizes cannot add up again once either changed). */
         if (l->n == 0 || l->next < 0 || l->n + s[l->next].n != b.size) continue;
         tok_sym *r = &s[l->next];
+        sc->hash[left] = tok_hash_step(sc->hash[left], w + r->start, r->n);
         l->n += r->n;
         r->n = 0;
         l->next = r->next;

@@ -99,6 +99,7 @@ tok_bigram tok_heap_pop(tok_scratch *sc, size_t *n) {
 void tok_scratch_free(tok_scratch *s) {
     free(s->sym);
     free(s->heap);
+    free(s->hash);
     free(s->cps);
     free(s->lens.v);
     free(s->tmp.v);

@@ -175,7 +175,10 @@ bool tok_builder_merge(tok_builder *b, const char *text, size_t len, char *err, 
 /* ---- Lookups ------------------------------------------------------------ */
 
 int32_t tok_lookup(const tokenizer *t, const char *s, size_t n) {
-    uint64_t h = tok_hash_step(TOK_HASH_SEED, (const uint8_t *)s, n);
+    return tok_lookup_hashed(t, s, n, tok_hash_step(TOK_HASH_SEED, (const uint8_t *)s, n));
+}
+
+int32_t tok_lookup_hashed(const tokenizer *t, const char *s, size_t n, uint64_t h) {
     uint64_t tag = TOK_SLOT_TAG(h);
     for (uint32_t i = (uint32_t)h & t->by_text.mask;; i = (i + 1) & t->by_text.mask) {
         uint64_t v = t->by_text.slot[i];
