@@ -141,16 +141,15 @@ static int store(wl_options *o, const setting *s, const json_value *v, const cha
 static int store_text(wl_options *o, const setting *s, const char *text, const char *where) {
     char jerr[128];
     json_value *v = json_parse(text, strlen(text), jerr, sizeof jerr);
-    if (!v) {
-        /* A stop string may be bare text (natural on a command line, and
-         * some WasmEdge users set reverse_prompt that way); everything else
-         * must be JSON. */
-        if (s->k == S_STOP) {
-            int e = wl_options_add_stop(o, text);
-            return e ? wl_fail(e, "%s: %s", where, wl_last_error()) : WL_OK;
-        }
-        return wl_fail(WL_E_ARG, "%s: not a JSON value (%s)", where, jerr);
+    /* A stop string is its text as given (WasmEdge's examples take
+     * reverse_prompt that way), or a JSON string when it is written as one
+     * (so escapes like \n work). Everything else must be JSON. */
+    if (s->k == S_STOP && (!v || v->type != JSON_STRING)) {
+        json_free(v);
+        int e = wl_options_add_stop(o, text);
+        return e ? wl_fail(e, "%s: %s", where, wl_last_error()) : WL_OK;
     }
+    if (!v) return wl_fail(WL_E_ARG, "%s: not a JSON value (%s)", where, jerr);
     int e = store(o, s, v, where);
     json_free(v);
     return e;

@@ -452,7 +452,7 @@ static void test_env_and_flags(void) {
           o.n_stop == 1 && strcmp(o.stop[0], "<|im_end|>") == 0, "env values");
     static const char *const bad[][2] = {
         { "ctx_size", "abc" }, { "ctx_size", "1.5" }, { "ctx_size", "-3" }, { "temp", "\"hot\"" },
-        { "enable_log", "1" }, { "top_k", "99999999999" }, { "reverse_prompt", "7" },
+        { "enable_log", "1" }, { "top_k", "99999999999" }, { "reverse_prompt", "" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         wl_options_init(&o);
@@ -462,6 +462,13 @@ static void test_env_and_flags(void) {
               wl_last_error());
         unsetenv(bad[i][0]);
     }
+    /* reverse_prompt is text as given, or a JSON string. */
+    wl_options_init(&o);
+    setenv("reverse_prompt", "42", 1);
+    CHECK(wl_options_from_env(&o) == WL_OK && o.n_stop == 1 && strcmp(o.stop[0], "42") == 0, "bare 42");
+    wl_options_init(&o);
+    setenv("reverse_prompt", "\"a\\nb\"", 1);
+    CHECK(wl_options_from_env(&o) == WL_OK && o.n_stop == 1 && strcmp(o.stop[0], "a\nb") == 0, "JSON string");
     const char *names[] = { "ctx_size", "n_predict", "temp", "reverse_prompt", "enable_log", "seed" };
     for (size_t i = 0; i < 6; i++) unsetenv(names[i]);
 

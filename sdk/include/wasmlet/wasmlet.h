@@ -78,14 +78,14 @@ char *wl_options_json(const wl_options *o);
  * reverse_prompt, enable_log, temp, top_k, top_p, min_p, repeat_penalty,
  * seed, and presence_penalty, frequency_penalty, ignore_eos). A variable
  * that is set but does not hold a JSON value of the right type is an error
- * naming it (reverse_prompt may also hold bare text). */
+ * naming it. reverse_prompt is the stop text as given, or a JSON string
+ * when written as one ("\"a\\nb\"" for a, newline, b). */
 int wl_options_from_env(wl_options *o);
 /* The same settings as command-line flags: --n-predict N (also
  * --max-tokens), --ctx-size N, --batch-size N, --threads N,
  * --reverse-prompt S (also --stop S, repeatable), --enable-log, --temp X,
  * --top-k N, --top-p X, --min-p X, --repeat-penalty X, --seed N.
- * Underscore spellings work too. Values are read as in the environment
- * (JSON), except that a stop string may also be given as bare text.
+ * Underscore spellings work too. Values are read as in the environment.
  * If argv[*i] is one of them, consumes it
  * (and its value), advances *i past them and returns WL_OK; returns
  * WL_E_NOTFOUND (without a message) when argv[*i] is not an option flag,
