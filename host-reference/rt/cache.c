@@ -1,5 +1,6 @@
 /* cache.c: see cache.h. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -298,11 +299,27 @@ static void remove_tree(const char *dir) {
     rmdir(dir);
 }
 
+/* Folders of compiles that died (killed, power loss) more than an hour ago. */
+static void remove_stale(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    time_t now = time(NULL);
+    char p[PATH_MAX];
+    struct stat st;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, "tmp-", 4) == 0 && pjoin(p, dir, e->d_name) &&
+            lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && st.st_mtime < now - 3600)
+            remove_tree(p);
+    closedir(d);
+}
+
 static void *compile(const uint8_t *wasm, size_t len, const char *label, const wasm_info *w,
                      const char *dir, const char *entry_path, const char *wasm2c, const char *cc,
                      int progress, int *fd_out, char *err, size_t errlen) {
     char tmp[PATH_MAX], p_wasm[PATH_MAX], p_c[PATH_MAX], p_h[PATH_MAX], p_unit[PATH_MAX],
         p_so[PATH_MAX], p_entry[PATH_MAX], p_log[PATH_MAX];
+    remove_stale(dir);
     if (!pjoin(tmp, dir, "tmp-XXXXXX")) { snprintf(err, errlen, "cache folder path too long"); return NULL; }
     if (!mkdtemp(tmp)) { snprintf(err, errlen, "cannot create a folder in %.300s: %s", dir, strerror(errno)); return NULL; }
     if (!pjoin(p_wasm, tmp, "in.wasm") || !pjoin(p_c, tmp, WLRT_SHIM_MODULE ".c") ||
