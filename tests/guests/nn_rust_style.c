@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "wasmlet/wasi_nn.h"
 
 #define ADDR(p) ((int32_t)(uintptr_t)(p))
@@ -45,13 +46,17 @@ static int set_input(uint32_t ctx, uint32_t index, const void *data, size_t len)
     return wl_nn_raw_set_input((int32_t)ctx, (int32_t)index, ADDR(&t));
 }
 
-/* Appends "key":value when the environment variable is set; the value is
- * a JSON value already (that is how the examples document it). */
-static void add_env(char *json, size_t cap, const char *env, const char *key) {
+/* Appends "key":value when the environment variable is set. The examples
+ * parse numbers and booleans from the variable as JSON and take
+ * reverse_prompt as plain text (a JSON string in the config). */
+static void add_env(json_buf *b, const char *env, const char *key) {
     const char *v = getenv(env);
     if (!v) return;
-    size_t n = strlen(json);
-    snprintf(json + n, cap - n, "%s\"%s\":%s", n > 1 ? "," : "", key, v);
+    json_buf_raw(b, b->len > 1 ? "," : "", b->len > 1);
+    json_buf_cstr(b, key);
+    json_buf_raw(b, ":", 1);
+    if (strcmp(env, "reverse_prompt") == 0) json_buf_cstr(b, v);
+    else json_buf_raw(b, v, strlen(v));
 }
 
 int main(int argc, char **argv) {
@@ -63,9 +68,12 @@ int main(int argc, char **argv) {
         { "reverse_prompt", "reverse-prompt" }, { "batch_size", "batch-size" }, { "threads", "threads" },
         { "temp", "temp" }, { "top_p", "top-p" }, { "repeat_penalty", "repeat-penalty" }, { "seed", "seed" },
     };
-    static char config[2048] = "{";
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) add_env(config, sizeof config - 2, keys[i][0], keys[i][1]);
-    strcat(config, "}");
+    json_buf cfg = { 0 };
+    json_buf_raw(&cfg, "{", 1);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) add_env(&cfg, keys[i][0], keys[i][1]);
+    json_buf_raw(&cfg, "}", 1);
+    if (cfg.oom) return 1;
+    const char *config = cfg.data;
     printf("config: %s\n", config);
 
     uint32_t graph = 0, ctx = 0;
