@@ -57,6 +57,33 @@ static void test_roundtrip_unencrypted(void) {
     free(sig);
 }
 
+/* A secret key file claiming absurd scrypt costs is refused before any
+ * key derivation runs. */
+static void test_hostile_kdf_limits(void) {
+    ms_pubkey pk;
+    ms_seckey sk;
+    ms_seckey_file f;
+    ms_keygen(&pk, &sk);
+    char *st = ms_seckey_format(&sk, NULL, err, sizeof err);
+    const char *b64 = strchr(st, '\n') + 1;
+    uint8_t bin[158];
+    size_t n = 0;
+    CHECK(sodium_base642bin(bin, sizeof bin, b64, strlen(b64) - 1, NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 && n == 158,
+          "decode");
+    memcpy(bin + 2, "Sc", 2);
+    memset(bin + 46, 0xff, 8);   /* memlimit 2^64-1 */
+    char line[400];
+    sodium_bin2base64(line, sizeof line, bin, sizeof bin, sodium_base64_VARIANT_ORIGINAL);
+    char text[600];
+    snprintf(text, sizeof text, "untrusted comment: hostile\n%s\n", line);
+    CHECK_ERR(ms_seckey_parse(text, strlen(text), &f, err, sizeof err), err, "key derivation limits too high");
+    memcpy(bin + 2, "Xy", 2);
+    sodium_bin2base64(line, sizeof line, bin, sizeof bin, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(text, sizeof text, "untrusted comment: hostile\n%s\n", line);
+    CHECK_ERR(ms_seckey_parse(text, strlen(text), &f, err, sizeof err), err, "unknown key derivation algorithm");
+    free(st);
+}
+
 static void test_encrypted(void) {
     ms_pubkey pk;
     ms_seckey sk, sk2;
@@ -162,6 +189,7 @@ int main(void) {
     tb_tmpdir();
     CHECK(ms_init(err, sizeof err), "%s", err);
     test_roundtrip_unencrypted();
+    test_hostile_kdf_limits();
     test_encrypted();
     test_minisign_interop();
     return tb_finish("test_keys");
