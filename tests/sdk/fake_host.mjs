@@ -5,8 +5,10 @@
 //
 //   node fake_host.mjs [--dir HOST:GUEST] GUEST.wasm [args...]
 //
-// Every alias except "default" and "embed" is unknown (103). The model
-// "writes" PIECES (split inside UTF-8 characters) then ends (100).
+// Every alias except "default", "embed" and "long" is unknown (103). The
+// model "writes" PIECES (split inside UTF-8 characters) then ends (100);
+// "long" writes one 3000-byte piece, and 40000 bytes from compute, to
+// drive the too_large retry through real guest memory.
 import { readFileSync } from 'node:fs';
 import { WASI } from 'node:wasi';
 import process from 'node:process';
@@ -61,7 +63,10 @@ function output(c, idx, single, buf, max, wp) {
   return E.OK;
 }
 
+const LONG = [enc.encode('y'.repeat(3000))];
+
 function generate(g, c, limit) {
+  if (g.name === 'long') return { text: enc.encode('x'.repeat(40000)), n: 1 };
   const out = []; let n = 0; let end = E.EOS;
   for (const p of PIECES) { if (limit >= 0 && n >= limit) { end = 0; break; } out.push(...p); n++; }
   const stop = g.cfg['reverse-prompt'];
@@ -78,7 +83,7 @@ const nn = {
   load_by_name_with_config(np, nl, cp, cl, gp) {
     if (!inb(np, nl) || !inb(cp, cl) || !inb(gp, 4)) return E.ARG;
     const name = str(np, nl);
-    if (name !== 'default' && name !== 'embed') return E.NO_MODEL;
+    if (!['default', 'embed', 'long'].includes(name)) return E.NO_MODEL;
     const g = { name, cfg: {} };
     if (cl) { const e = applyConfig(g, str(cp, cl)); if (e) return e; }
     graphs.set(nextGraph, g); put32(gp, nextGraph++);
@@ -120,8 +125,9 @@ const nn = {
   compute_single(ci) {
     const c = ctxs.get(ci); if (!c) return E.ARG;
     c.pos++;
-    if (c.pos >= PIECES.length) return E.EOS;
-    c.piece = PIECES[c.pos]; c.outTok++;
+    const pieces = graphs.get(c.g).name === 'long' ? LONG : PIECES;
+    if (c.pos >= pieces.length) return E.EOS;
+    c.piece = pieces[c.pos]; c.outTok++;
     return E.OK;
   },
   get_output_single(ci, idx, b, m, wp) { const c = ctxs.get(ci); return c ? output(c, idx, true, b, m, wp) : E.ARG; },

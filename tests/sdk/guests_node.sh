@@ -27,6 +27,8 @@ expect "n_predict from the environment (whole)" "$(n_predict=3 run "$G/complete.
 expect "--n-predict flag (streamed)" "$(run "$G/complete.wasm" default hi --stream --n-predict 3)" "Once upon a"
 expect "stop string (whole)" "$(run "$G/complete.wasm" default hi --stop ' time')" "Once upon a"
 expect "stop string (streamed)" "$(reverse_prompt='" time"' run "$G/complete.wasm" default hi --stream)" "Once upon a"
+expect "too_large retry, whole (40000 bytes)" "$(run "$G/complete.wasm" long hi | wc -c)" 40000
+expect "too_large retry, a 3000-byte piece" "$(run "$G/complete.wasm" long hi --stream | wc -c)" 3000
 expect "prompt from stdin" "$(echo hello | run "$G/complete.wasm" --n-predict 1)" "Once"
 out=$(run "$G/complete.wasm" nosuch hi 2>&1); rc=$?
 [ $rc -eq 1 ] && [[ "$out" == *'"nosuch"'*'103'* ]] && ok "unknown alias: $out" || bad "unknown alias: rc $rc: $out"
