@@ -118,15 +118,16 @@ static float vd_q5_1(const blk_q5_1 *w, const blk_q8_1 *x, int nb) {
 }
 
 /* Q4_K / Q5_K share everything but the fifth bit (qh NULL for Q4_K):
- * returns the int32 lanes of sum_j sc_j * dot(q_j, x_j) and the exact
- * min term sum_j m_j * sum(x_j) through *macc. */
+ * returns the int32 lanes of sum_j sc_j * dot(q_j, x_j); the min term
+ * sum_j m_j * (bsums[2j] + bsums[2j+1]) comes back as int32 lanes in *mi
+ * (one madd over the activation's bsums). */
 static inline __m256i isum_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh,
-                              const blk_q8_K *x, int *macc) {
-    int sc[8], m[8];
-    for (int j = 0; j < 8; j++) kn_k4_scale_min(scales, j, &sc[j], &m[j]);
-    int ma = 0;
-    for (int j = 0; j < 8; j++) ma += m[j] * (x->bsums[2 * j] + x->bsums[2 * j + 1]);
-    *macc = ma;
+                              const blk_q8_K *x, __m256i *mi) {
+    uint64_t sc64, mn64;
+    k4_unpack(scales, &sc64, &mn64);
+    __m128i mv = _mm_cvtsi64_si128((long long)mn64);
+    *mi = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x->bsums),
+                            _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mv, mv)));
     const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
     __m256i hbits = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
     __m256i isum = _mm256_setzero_si256();
@@ -142,35 +143,32 @@ static inline __m256i isum_k4(const uint8_t *scales, const uint8_t *qs, const ui
         }
         __m256i y0 = _mm256_loadu_si256((const __m256i *)(x->qs + 64 * c));
         __m256i y1 = _mm256_loadu_si256((const __m256i *)(x->qs + 64 * c + 32));
-        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), _mm256_set1_epi16((short)sc[2 * c]));
-        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), _mm256_set1_epi16((short)sc[2 * c + 1]));
+        short s0 = (short)((sc64 >> (16 * c)) & 0xff), s1 = (short)((sc64 >> (16 * c + 8)) & 0xff);
+        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), _mm256_set1_epi16(s0));
+        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), _mm256_set1_epi16(s1));
         isum = _mm256_add_epi32(isum, _mm256_add_epi32(p0, p1));
     }
     return isum;
 }
 
 static float vd_q4_K(const blk_q4_K *w, const blk_q8_K *x, int nb) {
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0.0f;
+    __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++) {
-        int macc;
-        __m256i is = isum_k4(w[i].scales, w[i].qs, NULL, &x[i], &macc);
+        __m256i mi, is = isum_k4(w[i].scales, w[i].qs, NULL, &x[i], &mi);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * x[i].d), _mm256_cvtepi32_ps(is), acc);
-        mins += h2f(w[i].dmin) * x[i].d * (float)macc;
+        mins = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].dmin) * x[i].d), _mm256_cvtepi32_ps(mi), mins);
     }
-    return hsum256(acc) - mins;
+    return hsum256(_mm256_sub_ps(acc, mins));
 }
 
 static float vd_q5_K(const blk_q5_K *w, const blk_q8_K *x, int nb) {
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0.0f;
+    __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++) {
-        int macc;
-        __m256i is = isum_k4(w[i].scales, w[i].qs, w[i].qh, &x[i], &macc);
+        __m256i mi, is = isum_k4(w[i].scales, w[i].qs, w[i].qh, &x[i], &mi);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * x[i].d), _mm256_cvtepi32_ps(is), acc);
-        mins += h2f(w[i].dmin) * x[i].d * (float)macc;
+        mins = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].dmin) * x[i].d), _mm256_cvtepi32_ps(mi), mins);
     }
-    return hsum256(acc) - mins;
+    return hsum256(_mm256_sub_ps(acc, mins));
 }
 
 /* Q6_K: q is unsigned 0..63; dot(q - 32, x) = dot(q, x) - 32 * sum(x), both

@@ -148,20 +148,6 @@ FAM_MATVEC(mv_q5_1, FAM_Q5_1)
 
 enum { KQ4, KQ5, KQ6 };
 
-/* The 6-bit scales and mins of Q4_K/Q5_K, eight bytes each (see
- * kn_k4_scale_min), unpacked with word operations. */
-static inline void k4_unpack(const uint8_t *s, uint64_t *sc, uint64_t *mn) {
-    uint32_t a, b, c;
-    memcpy(&a, s, 4);
-    memcpy(&b, s + 4, 4);
-    memcpy(&c, s + 8, 4);
-    uint32_t sc_lo = a & 0x3f3f3f3fu, mn_lo = b & 0x3f3f3f3fu;
-    uint32_t sc_hi = (c & 0x0f0f0f0fu) | ((a >> 6) & 0x03030303u) << 4;
-    uint32_t mn_hi = ((c >> 4) & 0x0f0f0f0fu) | ((b >> 6) & 0x03030303u) << 4;
-    *sc = sc_lo | (uint64_t)sc_hi << 32;
-    *mn = mn_lo | (uint64_t)mn_hi << 32;
-}
-
 /* int16 lanes 0-15 = s[a], 16-31 = s[b] */
 static inline __m512i idx_pair(int a, int b) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16((short)a)), _mm256_set1_epi16((short)b), 1);
