@@ -239,6 +239,41 @@ static void test_trim_with_vocab(void) {
         wl_vocab_set_first_prefix(0);
         wl_vocab_free(whole);
     }
+    /* The phi-3 vocabulary carries its model's chat template. */
+    char ppath[1024];
+    snprintf(ppath, sizeof ppath, "%s/tokenizer/ggml-vocab-phi-3.gguf", shared ? shared : "../shared");
+    wl_vocab *pv = NULL;
+    if (wl_vocab_open(&pv, ppath) == WL_OK) {
+        bool known = false;
+        const char *jt = wl_vocab_chat_template(pv);
+        CHECK(jt && wl_template_detect(jt, &known) == WL_TPL_PHI3 && known, "phi-3 template detected");
+        mock_reset();
+        wl_model *pm = open_mock(NULL);
+        wl_chat *pc = NULL;
+        CHECK(wl_chat_new(&pc, pm, NULL, pv) == WL_OK && wl_chat_template(pc) == WL_TPL_PHI3,
+              "session picks phi-3 from the vocab");
+        /* Sending trims with the vocab: a 64-token context, 16 for the reply. */
+        wl_options po;
+        wl_options_init(&po);
+        po.ctx_size = 64;
+        po.max_tokens = 16;
+        wl_set_options(pm, &po);
+        for (int i = 0; i < 8; i++) {
+            wl_chat_add(pc, WL_ROLE_USER, "Tell me about the weather today, please.");
+            wl_chat_add(pc, WL_ROLE_ASSISTANT, "It is sunny and warm with a light breeze.");
+        }
+        mock.whole = "Fine.<|end|>";
+        CHECK(wl_chat_send(pc, "And tomorrow?", NULL, NULL, NULL, NULL) == WL_OK, "send: %s", wl_last_error());
+        size_t n = 0;
+        wl_vocab_count(pv, mock.prompt, strlen(mock.prompt), &n);
+        CHECK(n <= 48 && strstr(mock.prompt, "And tomorrow?") && strstr(mock.prompt, "<|assistant|>\n"),
+              "prompt trimmed to %zu tokens: %s", n, mock.prompt);
+        CHECK(wl_chat_count(pc) < 18 && strcmp(wl_chat_message(pc, wl_chat_count(pc) - 1)->text, "Fine.") == 0,
+              "old turns dropped, reply kept (%zu messages)", wl_chat_count(pc));
+        wl_chat_free(pc);
+        wl_close(pm);
+        wl_vocab_free(pv);
+    }
     CHECK(wl_vocab_open(&v, "/nonexistent/x.gguf") == WL_E_IO && strstr(wl_last_error(), "/nonexistent/x.gguf"),
           "missing file: %s", wl_last_error());
     CHECK(wl_vocab_from_buffer(&v, "GGUFjunk", 8, "junk") == WL_E_FORMAT && strstr(wl_last_error(), "junk:"),
