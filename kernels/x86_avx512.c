@@ -5,10 +5,12 @@
  * and adds groups of four into int32 exactly (no int16 saturation step).
  * Signed weights are made unsigned by a bias b (8, 16 or 128) and the
  * accumulator starts at -b * (sum of the activation bytes of that lane),
- * so every lane holds an exact partial of dot(q - b, x). Four rows share
- * each activation block load. Types without a VNNI kernel here (K-quants,
- * F32/F16/BF16) and the elementwise ops use the AVX2 code, which these
- * CPUs also run. */
+ * so every lane holds an exact partial of dot(q - b, x). K-quants go
+ * through 512-bit VPMADDUBSW/VPMADDWD with the sub-block scales; F32/F16/
+ * BF16 through 512-bit FMA. matvec shares each activation load across four
+ * rows; matmul uses register tiles (4 rows x 4 or 2 activations) so each
+ * decoded weight feeds several dot products. Elementwise ops and activation
+ * quantization use the AVX2 code, which these CPUs also run. */
 #include "x86_simd.h"
 
 #define AI static inline __attribute__((always_inline))
