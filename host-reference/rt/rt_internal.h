@@ -31,6 +31,7 @@ typedef struct {
     int cap_on;                     /* cap_pages applies to the next allocation */
     uint32_t cap_pages;
     uintptr_t stack_lo, stack_hi;   /* usable native stack */
+    uintptr_t headroom;             /* stack host calls need: WLRT_HOST_HEADROOM or 1/4 of a small stack */
     int ready;                      /* alt stack and bounds set up */
 } wlrt_thread;
 

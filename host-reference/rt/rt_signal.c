@@ -116,6 +116,7 @@ void wlrt_thread_enter(void) {
         if (pthread_attr_getstack(&a, &addr, &size) == 0) {
             t->stack_lo = (uintptr_t)addr;
             t->stack_hi = (uintptr_t)addr + size;
+            t->headroom = size / 4 < WLRT_HOST_HEADROOM ? size / 4 : WLRT_HOST_HEADROOM;
         }
         pthread_attr_destroy(&a);
     }
@@ -139,7 +140,7 @@ void wlrt_import_enter(void) {
     if (t->timed_out) wlrt_unwind(WLRT_TRAP_TIMEOUT);
     /* Host code must never be the one to overflow the stack: the guest's
      * recursion is what used it up, so it is the guest's trap. */
-    if (t->stack_lo && (uintptr_t)__builtin_frame_address(0) < t->stack_lo + WLRT_HOST_HEADROOM)
+    if (t->stack_lo && (uintptr_t)__builtin_frame_address(0) < t->stack_lo + t->headroom)
         wlrt_unwind(WASM_RT_TRAP_EXHAUSTION);
     t->in_host++;
 }

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "wasi.h"
+#include "wasm_reader.h"
 #include "wlrt.h"
 
 static int failures;
@@ -326,6 +327,29 @@ static void t_refuse(void) {
         if (g) wlrt_module_free(g);
     }
     expect_refused((const uint8_t *)"hello world, not wasm", 21, "text", "not a WebAssembly module");
+
+    /* mutations of a real module: the reader accepts or refuses, never crashes
+     * (run under ASan in CI) */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/test-rt_traps.wasm", getenv("WASMLET_GUESTS"));
+    FILE *f = fopen(path, "rb");
+    static uint8_t orig[1 << 20], mut[1 << 20];
+    size_t len = f ? fread(orig, 1, sizeof orig, f) : 0;
+    if (f) fclose(f);
+    CHECK(len > 1000, "cannot read %s", path);
+    int accepted = 0, refused = 0;
+    for (int round = 0; round < 5000 && len > 1000; round++) {
+        memcpy(mut, orig, len);
+        int flips = 1 + rand() % 4;
+        for (int k = 0; k < flips; k++) mut[8 + (size_t)rand() % (len - 8)] = (uint8_t)rand();
+        size_t l = round % 5 == 0 ? (size_t)rand() % len : len;
+        wasm_info wi;
+        char e3[256];
+        if (wasm_read(mut, l, &wi, e3, sizeof e3)) { accepted++; wasm_info_free(&wi); }
+        else refused++;
+    }
+    printf("mutated modules: %d read, %d refused\n", accepted, refused);
+    CHECK(refused > 0, "no mutation was refused");
 }
 
 /* ---- host faults are not guest traps ----------------------------------- */
