@@ -78,6 +78,7 @@ bool tok_encode(const tokenizer *t, const char *text, size_t len, unsigned flags
         tok_err(err, errlen, "tokenizer: EOS requested but the model has no EOS token");
         return false;
     }
+    size_t n0 = out->n;
     frags a = {0}, b = {0};
     tok_scratch sc;
     memset(&sc, 0, sizeof sc);
@@ -116,7 +117,10 @@ bool tok_encode(const tokenizer *t, const char *text, size_t len, unsigned flags
         }
     }
     if (ok && want_eos) ok = tok_ids_push(out, t->eos);
-    if (!ok) tok_err(err, errlen, "tokenizer: out of memory encoding %zu bytes", len);
+    if (!ok) {
+        tok_err(err, errlen, "tokenizer: out of memory encoding %zu bytes", len);
+        out->n = n0;   /* nothing half-appended */
+    }
     free(a.v);
     free(b.v);
     tok_scratch_free(&sc);

@@ -94,7 +94,7 @@ void tok_ids_free(tok_ids *v);
 
 /* Appends the ids of text[0..len) to out. Any bytes are accepted (invalid
  * UTF-8 is handled as documented). Fails only when memory runs out or a
- * requested BOS/EOS does not exist (message in err). */
+ * requested BOS/EOS does not exist (message in err); out is then as it was. */
 bool tok_encode(const tokenizer *t, const char *text, size_t len, unsigned flags,
                 tok_ids *out, char *err, size_t errlen);
 
