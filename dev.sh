@@ -18,6 +18,7 @@ PACKAGES=(
   libsodium-dev libarchive-dev minisign
   unicode-data
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  rustc libstd-rust-dev-wasm32
 )
 
 setup() {
