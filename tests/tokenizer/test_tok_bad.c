@@ -175,6 +175,22 @@ static int c_ok_duplicate_special_parsed(void) { spec s = base("gpt2"); s.dup_sp
 static int c_ok_bpe_merge_to_non_token(void) { spec s = base("gpt2"); s.merge2 = "c d"; return expect_ok(s, "cd", 0, "6 7"); }
 static int c_ok_bpe_special_parsed(void) { return expect_ok(base("gpt2"), "c<|end|>d", TOK_PARSE_SPECIAL, "6 5 7"); }
 
+/* Asking for a BOS the model does not have is an error, output untouched. */
+static int c_encode_bos_missing(void) {
+    spec s = base("gpt2");
+    char err[256] = "";
+    tokenizer *t = load(&s, err, sizeof err);
+    if (!t) { fprintf(stderr, "FAIL: refused: %s\n", err); return 1; }
+    tok_ids ids = {0};
+    bool ok = tok_encode(t, "ab", 2, TOK_BOS, &ids, err, sizeof err);
+    int rc = !ok && ids.n == 0 && strstr(err, "BOS requested but the model has no BOS token") ? 0 : 1;
+    if (rc) fprintf(stderr, "FAIL: ok=%d n=%zu err='%s'\n", ok, ids.n, err);
+    else printf("refused: %s\n", err);
+    tok_ids_free(&ids);
+    tok_free(t);
+    return rc;
+}
+
 /* Token texts chosen so their hashes land in one bucket, or in 1100
  * consecutive buckets (a long run of short probes), of the 4096-slot table: loading must refuse rather than make every
  * lookup slow. */
@@ -215,7 +231,7 @@ static int c_hash_run(void) { return hash_flood(true); }
     X(bos_out_of_range) X(bos_negative) X(eos_not_int) X(add_bos_not_bool) X(merge_no_space) \
     X(merge_trailing_space) X(merge_empty) X(bpe_without_merges) X(unknown_pre) X(ok_spm) \
     X(ok_spm_bos) X(ok_spm_byte_fallback) X(ok_bpe) X(ok_bpe_special_not_parsed) X(ok_bpe_special_parsed) \
-    X(ok_duplicate_special_unparsed) X(ok_duplicate_special_parsed) X(hash_flood) X(hash_run) X(ok_bpe_merge_to_non_token)
+    X(ok_duplicate_special_unparsed) X(ok_duplicate_special_parsed) X(hash_flood) X(hash_run) X(ok_bpe_merge_to_non_token) X(encode_bos_missing)
 
 int main(int argc, char **argv) {
     struct { const char *name; int (*fn)(void); } cases[] = {
