@@ -66,7 +66,8 @@ static wlrt_result run(wlrt_module *m, const char *args, uint64_t cap, uint64_t 
     int argc = 1;
     char buf[256];
     snprintf(buf, sizeof buf, "%s", args);
-    for (char *s = strtok(buf, " "); s && argc < 8; s = strtok(NULL, " ")) argv[argc++] = s;
+    char *save = NULL;
+    for (char *s = strtok_r(buf, " ", &save); s && argc < 8; s = strtok_r(NULL, " ", &save)) argv[argc++] = s;
     FILE *f = tmpfile();
     wasi_config cfg = {.argc = argc, .argv = argv, .fd_stdin = 0, .fd_stdout = fileno(f), .fd_stderr = 2};
     char err[512];
@@ -207,7 +208,7 @@ static void t_two_guests(void) {
     wlrt_module_free(h);
 }
 
-typedef struct { wlrt_module *m; int which; int bad; } worker;
+typedef struct { wlrt_module *m, *h; int which; int bad; } worker;
 
 static void *work(void *p) {
     worker *w = p;
@@ -219,6 +220,10 @@ static void *work(void *p) {
         snprintf(want, sizeof want, "spin %u\n", spin_native(n));
         wlrt_result r = run(w->m, args, 0, 0, out, sizeof out);
         if (r.status != WLRT_RETURNED || strcmp(out, want)) w->bad++;
+        snprintf(args, sizeof args, "t%d", w->which);
+        snprintf(want, sizeof want, "argv[1] = t%d", w->which);
+        r = run(w->h, args, 0, 0, out, sizeof out);
+        if (r.status == WLRT_TRAPPED || !strstr(out, want)) w->bad++;
         static const char *const traps[] = {"oob-load", "recurse", "div0", "loop"};
         static const int codes[] = {WASM_RT_TRAP_OOB, WASM_RT_TRAP_EXHAUSTION, WASM_RT_TRAP_DIV_BY_ZERO,
                                     WLRT_TRAP_TIMEOUT};
@@ -234,13 +239,16 @@ static void *work(void *p) {
 }
 
 static void t_threads(void) {
-    wlrt_module *m = load("test-rt_traps.wasm");
-    worker w[2] = {{m, 0, 0}, {m, 1, 0}};
+    /* thread 1 gets its own loaded copy of the trap guest */
+    wlrt_module *m0 = load("test-rt_traps.wasm"), *m1 = load("test-rt_traps.wasm"), *h = load("hello.wasm");
+    worker w[2] = {{m0, h, 0, 0}, {m1, h, 1, 0}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, work, &w[i]);
     for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
     CHECK(w[0].bad == 0 && w[1].bad == 0, "thread failures: %d %d", w[0].bad, w[1].bad);
-    wlrt_module_free(m);
+    wlrt_module_free(m0);
+    wlrt_module_free(m1);
+    wlrt_module_free(h);
 }
 
 /* ---- refused modules --------------------------------------------------- */
