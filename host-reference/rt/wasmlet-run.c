@@ -5,6 +5,7 @@
  * limit). See docs/execution.md. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,9 @@ int main(int argc, char **argv) {
         return 0;
     }
 
+    /* A closed pipe is the guest's business: its write gets EPIPE, the
+     * host does not die of SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     wasi_config cfg = {.argc = argc - i, .argv = (const char *const *)argv + i,
                        .envc = nenvs, .envp = envs, .preopens = dirs, .n_preopens = ndirs,
                        .fd_stdin = 0, .fd_stdout = 1, .fd_stderr = 2};
