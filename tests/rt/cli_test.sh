@@ -54,6 +54,7 @@ flags)
     expect 2 "--env NOEQUALS" -- "$RUN" --env NOEQUALS "$TRAPS"
     expect 2 "--dir :x" -- "$RUN" --dir :x "$TRAPS"
     expect 2 "missing app.wasm" -- "$RUN"
+    expect 2 "/nonexistent-dir" -- "$RUN" --dir /nonexistent-dir:/data "$TRAPS" ok
     expect 126 "No such file" -- "$RUN" "$W/nope.wasm"
     expect 0 "" -- "$RUN" -h
     grep -q -- "--max-memory" "$W/out" || fail "-h does not list --max-memory"
@@ -106,6 +107,16 @@ cache)
     grep -q "integrity check" "$W/err" || fail "tampering not reported: $(cat "$W/err")"
     grep -q "compiling" "$W/err" || fail "tampered entry not recompiled"
     grep -q "hello, who" "$W/out" || fail "wrong output after tampering"
+    # a truncated entry, and an entry replaced by a symlink, are not used
+    chmod u+w "$entry"
+    head -c 20 "$entry" >"$W/short" && cat "$W/short" >"$entry"
+    expect 0 "" -- "$RUN" -v --cache-dir "$C" "$G/hello.wasm"
+    grep -q "bad size" "$W/err" || fail "truncated entry not reported: $(cat "$W/err")"
+    other=$(ls "$C"/*.wlso | grep -v "$entry" | head -1)
+    rm -f "$entry" && ln -s "$other" "$entry"
+    expect 0 "" -- "$RUN" -v --cache-dir "$C" "$G/hello.wasm"
+    grep -q "compiling" "$W/err" || fail "a symlinked entry was followed"
+    [ -L "$entry" ] && fail "the symlink is still there"
     # --precompile fills the cache; the run after it is a hit
     P="$W/pre"
     expect 0 "" -- "$RUN" --precompile --cache-dir "$P" "$TRAPS"
