@@ -78,7 +78,7 @@ fi
 # On a terminal (script(1) gives us one): the password prompt does not echo,
 # and large jobs draw a progress bar on stderr.
 if command -v script >/dev/null; then
-    (sleep 2; printf 'tty pass\n'; sleep 2; printf 'tty pass\n'; sleep 20) |
+    (sleep 2; printf 'tty pass\n'; sleep 2; printf 'tty pass\n'; sleep 1) |
         script -qec "'$PACK' keygen -p '$T/t.pub' -s '$T/t.sec'" /dev/null >"$T/tty.txt" 2>&1
     check "terminal prompt" grep -q "Password" "$T/tty.txt"
     check "terminal password not echoed" test "$(grep -c 'tty pass' "$T/tty.txt")" = 0
