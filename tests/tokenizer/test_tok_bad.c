@@ -20,6 +20,7 @@ typedef struct {
     int64_t bos;              /* -2: not written */
     bool eos_as_str, add_bos_as_int;
     bool dup_special;         /* token 6 = user-defined copy of control <|end|> */
+    int space_prefix;         /* 0/1: write add_space_prefix; -1: not written */
 } spec;
 
 static spec base(const char *model) {
@@ -28,6 +29,7 @@ static spec base(const char *model) {
     s.model = model;
     s.n_scores = s.n_types = -1;
     s.bos = -2;
+    s.space_prefix = -1;
     return s;
 }
 
@@ -72,6 +74,7 @@ static void *build(const spec *s, size_t *size) {
     if (s->bos != -2) gguf_w_i64(w, "tokenizer.ggml.bos_token_id", s->bos);
     if (s->eos_as_str) gguf_w_str(w, "tokenizer.ggml.eos_token_id", "2");
     if (s->add_bos_as_int) gguf_w_u32(w, "tokenizer.ggml.add_bos_token", 1);
+    if (s->space_prefix >= 0) gguf_w_bool(w, "tokenizer.ggml.add_space_prefix", s->space_prefix == 1);
     gguf_w_u32(w, "tokenizer.ggml.padding_token_id", 0xFFFFFFFFu);   /* "none" */
     char err[256];
     void *img = gguf_writer_finish(w, size, err, sizeof err);
@@ -158,6 +161,8 @@ static int c_unknown_pre(void) { spec s = base("gpt2"); s.pre = "no-such-pre"; r
 /* Accepted files, with the tokens they give. */
 /* "▁ab▁a": "▁a" scores higher than "ab", and "▁ab" is no token. */
 static int c_ok_spm(void) { return expect_ok(base("llama"), "ab a", 0, "4 6 4"); }
+/* Without the dummy prefix (Gemma-style metadata) "ab" merges after all. */
+static int c_ok_spm_no_space_prefix(void) { spec s = base("llama"); s.space_prefix = 0; return expect_ok(s, "ab a", 0, "7 4"); }
 static int c_ok_spm_bos(void) { return expect_ok(base("llama"), "a", TOK_ADD_SPECIAL, "1 4"); }
 /* U+2581 has no byte tokens here (-> <unk> x3); 0xFF has <0xFF>. */
 static int c_ok_spm_byte_fallback(void) { return expect_ok(base("llama"), "\xFF", 0, "0 0 0 3"); }
@@ -231,7 +236,7 @@ static int c_hash_run(void) { return hash_flood(true); }
     X(bos_out_of_range) X(bos_negative) X(eos_not_int) X(add_bos_not_bool) X(merge_no_space) \
     X(merge_trailing_space) X(merge_empty) X(bpe_without_merges) X(unknown_pre) X(ok_spm) \
     X(ok_spm_bos) X(ok_spm_byte_fallback) X(ok_bpe) X(ok_bpe_special_not_parsed) X(ok_bpe_special_parsed) \
-    X(ok_duplicate_special_unparsed) X(ok_duplicate_special_parsed) X(hash_flood) X(hash_run) X(ok_bpe_merge_to_non_token) X(encode_bos_missing)
+    X(ok_duplicate_special_unparsed) X(ok_duplicate_special_parsed) X(hash_flood) X(hash_run) X(ok_bpe_merge_to_non_token) X(encode_bos_missing) X(ok_spm_no_space_prefix)
 
 int main(int argc, char **argv) {
     struct { const char *name; int (*fn)(void); } cases[] = {
