@@ -186,7 +186,7 @@ typedef struct {
 static bool open_input(const char *path, input *in, progress *pg, char *err, size_t errlen) {
     struct stat st;
     char inner[200];
-    in->fd = open(path, O_RDONLY | O_CLOEXEC);
+    in->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);   /* a FIFO must not block us */
     if (in->fd < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
     if (fstat(in->fd, &in->st) != 0 || !S_ISREG(in->st.st_mode)) return fail(err, errlen, "%s: not a regular file", path);
     in->size = (uint64_t)in->st.st_size;
@@ -213,10 +213,20 @@ static char *gstr(gguf_str s) {
     return c;
 }
 
+/* Before handing a path to the GGUF reader: a FIFO or device would block
+ * or never end. */
+static bool regular_file(const char *what, const char *path, char *err, size_t errlen) {
+    struct stat st;
+    if (stat(path, &st) != 0) return fail(err, errlen, "%s %s: %s", what, path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return fail(err, errlen, "%s %s: not a regular file", what, path);
+    return true;
+}
+
 /* Fills architecture, quantization (the tensor type holding most bytes),
  * context length and parameter count from the GGUF. */
 static bool describe_model(const char *file, manifest_model *md, bool *vocab, char *err, size_t errlen) {
     char e[300];
+    if (!regular_file("model", file, err, errlen)) return false;
     gguf_file *g = gguf_open_file(file, e, sizeof e);
     if (!g) return fail(err, errlen, "model %s: %s", file, e);
     gguf_str arch;
@@ -326,6 +336,7 @@ bool bundle_build(const build_opts *o, char *err, size_t errlen) {
     }
     if (o->tokenizer_path) {
         char te[300];
+        if (!regular_file("tokenizer", o->tokenizer_path, err, errlen)) goto out;
         gguf_file *g = gguf_open_file(o->tokenizer_path, te, sizeof te);
         if (!g) {
             fail(err, errlen, "tokenizer %s: %s", o->tokenizer_path, te);

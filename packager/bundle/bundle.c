@@ -145,7 +145,7 @@ bundle *bundle_open(const char *path, char *err, size_t errlen) {
         fail(err, errlen, "out of memory");
         return NULL;
     }
-    b->fd = open(path, O_RDONLY | O_CLOEXEC);
+    b->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);   /* a FIFO must not block us */
     if (b->fd < 0) {
         fail(err, errlen, "%s: %s", path, strerror(errno));
         free(b);

@@ -191,7 +191,7 @@ bool ms_pubkey_parse(const char *text, size_t len, ms_pubkey *out, char *err, si
 }
 
 char *ms_read_small_file(const char *path, size_t max, size_t *len, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);   /* a FIFO must not block us */
     if (fd < 0) {
         fail(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;

@@ -228,6 +228,16 @@ static void test_bad_inputs(void) {
     CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", good, "--env", "A=1", "--env", "A=2", NULL) == 1, "duplicate env");
     CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", good, "--timeout", "-1", NULL) == 1, "negative timeout");
     CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", good, "--bogus", "x", NULL) == 2, "unknown option");
+    /* FIFOs as inputs are refused, not waited on. */
+    CHECK(mkfifo(tb_path("fifo"), 0600) == 0, "mkfifo");
+    char fifo_model[600];
+    snprintf(fifo_model, sizeof fifo_model, "default=%s", tb_path("fifo"));
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", fifo_model, NULL) == 1, "FIFO model");
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", good, "--tokenizer", tb_path("fifo"), NULL) == 1, "FIFO tokenizer");
+    CHECK(tb_run(pack_cmd_build, "build", "--wasm", tb_path("fifo"), "--name", "d", "--version", "1", "-o", out, "--model",
+                 good, NULL) == 1, "FIFO wasm");
+    CHECK(tb_run(pack_cmd_verify, "verify", "-p", tb_path("k.pub"), tb_path("fifo"), NULL) == 1, "FIFO bundle");
+    CHECK(tb_run(pack_cmd_verify, "verify", "-p", tb_path("fifo"), out, NULL) == 1, "FIFO key");
     CHECK(tb_count_entries(tb_path("out")) == before, "a failed build left files behind");
     size_t n;
     uint8_t *old = tb_read(out, &n);
