@@ -32,7 +32,7 @@ static struct {
 int wlrt_mem_is_guest(uintptr_t addr) {
     for (int i = 0; i < MAX_MEMS; i++) {
         uintptr_t b = atomic_load_explicit(&g_mems[i].base, memory_order_acquire);
-        if (b && addr >= b && addr - b < WLRT_RESERVE) return 1;
+        if (b > 1 && addr >= b && addr - b < WLRT_RESERVE) return 1;   /* 1: being filled */
     }
     return 0;
 }
