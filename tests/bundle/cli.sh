@@ -59,6 +59,20 @@ printf 'wrong\n' >"$T/bad"
 check "wrong password" test "$(status "$PACK" sign -s "$T/e.sec" --password-file "$T/bad" "$T/u.wasmlet")" = 1
 check "  ... is named" grep -q "wrong password" "$T/err"
 
+# Keys made by the stock minisign sign bundles we accept (unencrypted and
+# password-protected; minisign reads the password from stdin off a terminal).
+if command -v minisign >/dev/null; then
+    minisign -G -W -p "$T/mw.pub" -s "$T/mw.key" >/dev/null 2>&1
+    check "sign with a minisign -G -W key" test "$(status "$PACK" sign -s "$T/mw.key" "$T/u.wasmlet")" = 0
+    check "  ... verifies" test "$(status "$PACK" verify -p "$T/mw.pub" "$T/u.wasmlet")" = 0
+    printf 'mini pw\nmini pw\n' | minisign -G -p "$T/mp.pub" -s "$T/mp.key" >/dev/null 2>&1
+    check "build with a password-protected minisign key" test "$(WASMLET_PASSWORD='mini pw' status "$PACK" build \
+          --wasm "$T/app.wasm" --model "default=$T/m.gguf" --name chat --version 0.1 -s "$T/mp.key" -o "$T/mp.wasmlet")" = 0
+    check "  ... verifies" test "$(status "$PACK" verify -p "$T/mp.pub" "$T/mp.wasmlet")" = 0
+else
+    echo "note: minisign not installed: minisign-made key checks skipped"
+fi
+
 # A real guest through --optimize still runs (when the guests and the host
 # are built).
 HELLO="${WASMLET_GUESTS:-}/hello.wasm"
