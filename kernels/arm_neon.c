@@ -4,8 +4,9 @@
  * Q4_0 and Q8_0 rows: widening int8 multiplies (vmull_s8, each product
  * fits int16) with pairwise accumulation into int32 (vpadalq_s16), so each
  * block's integer dot is exact, then scaled and summed in float lanes.
- * F32/F16 rows and the elementwise ops use float lanes with FMA. Other
- * weight types use the scalar row dot. */
+ * Q4_K/Q5_K/Q6_K use the same widening products per 16 elements. F32/F16
+ * rows and the elementwise ops use float lanes with FMA. Other weight
+ * types (Q4_1, Q5_0, Q5_1, BF16) use the scalar row dot. */
 #include <arm_neon.h>
 #include <math.h>
 #include <string.h>
@@ -71,12 +72,96 @@ static float vd_f16(const uint16_t *w, const float *x, int n) {
     return s;
 }
 
+/* dot of 16 int8 pairs as an exact int */
+static inline int dot16_s8(int8x16_t a, int8x16_t b) {
+    int32x4_t s = vpaddlq_s16(vmull_s8(vget_low_s8(a), vget_low_s8(b)));
+    s = vpadalq_s16(s, vmull_high_s8(a, b));
+    return vaddvq_s32(s);
+}
+
+/* Q4_K / Q5_K (qh NULL for Q4_K): integer parts exactly as the scalar
+ * reference, and the same float expression per super-block. */
+static float vd_k4(const uint8_t *blk, size_t bsz, int has_qh, const blk_q8_K *x, int nb) {
+    float s = 0.0f;
+    const uint8x16_t m4 = vdupq_n_u8(15), one = vdupq_n_u8(1);
+    for (int i = 0; i < nb; i++, blk += bsz) {
+        const blk_q4_K *w = (const blk_q4_K *)blk;   /* Q5_K shares the first 16 bytes */
+        const uint8_t *qs = has_qh ? ((const blk_q5_K *)blk)->qs : w->qs;
+        uint64_t sc64, mn64;
+        k4_unpack(w->scales, &sc64, &mn64);
+        uint8_t sc[8], mn[8];
+        memcpy(sc, &sc64, 8);
+        memcpy(mn, &mn64, 8);
+        int16x8_t bs = vpaddq_s16(vld1q_s16(x[i].bsums), vld1q_s16(x[i].bsums + 8));
+        int16x8_t m16 = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(mn)));
+        int32x4_t mp = vmull_s16(vget_low_s16(bs), vget_low_s16(m16));
+        mp = vmlal_high_s16(mp, bs, m16);
+        int macc = vaddvq_s32(mp), acc = 0;
+        uint8x16_t h0 = vdupq_n_u8(0), h1 = vdupq_n_u8(0);
+        if (has_qh) {
+            h0 = vld1q_u8(((const blk_q5_K *)blk)->qh);
+            h1 = vld1q_u8(((const blk_q5_K *)blk)->qh + 16);
+        }
+        const int8_t *y = x[i].qs;
+        for (int c = 0; c < 4; c++, y += 64) {
+            uint8x16_t b0 = vld1q_u8(qs + 32 * c), b1 = vld1q_u8(qs + 32 * c + 16);
+            uint8x16_t lo0 = vandq_u8(b0, m4), lo1 = vandq_u8(b1, m4);
+            uint8x16_t hi0 = vshrq_n_u8(b0, 4), hi1 = vshrq_n_u8(b1, 4);
+            if (has_qh) {
+                int8x16_t sl = vdupq_n_s8((int8_t)(-2 * c)), sh = vdupq_n_s8((int8_t)(-2 * c - 1));
+                lo0 = vorrq_u8(lo0, vshlq_n_u8(vandq_u8(vshlq_u8(h0, sl), one), 4));
+                lo1 = vorrq_u8(lo1, vshlq_n_u8(vandq_u8(vshlq_u8(h1, sl), one), 4));
+                hi0 = vorrq_u8(hi0, vshlq_n_u8(vandq_u8(vshlq_u8(h0, sh), one), 4));
+                hi1 = vorrq_u8(hi1, vshlq_n_u8(vandq_u8(vshlq_u8(h1, sh), one), 4));
+            }
+            int d0 = dot16_s8(vreinterpretq_s8_u8(lo0), vld1q_s8(y)) +
+                     dot16_s8(vreinterpretq_s8_u8(lo1), vld1q_s8(y + 16));
+            int d1 = dot16_s8(vreinterpretq_s8_u8(hi0), vld1q_s8(y + 32)) +
+                     dot16_s8(vreinterpretq_s8_u8(hi1), vld1q_s8(y + 48));
+            acc += sc[2 * c] * d0 + sc[2 * c + 1] * d1;
+        }
+        s += H2F(w->d) * x[i].d * (float)acc - H2F(w->dmin) * x[i].d * (float)macc;
+    }
+    return s;
+}
+
+static float vd_q6_K(const blk_q6_K *w, const blk_q8_K *x, int nb) {
+    float s = 0.0f;
+    const uint8x16_t m4 = vdupq_n_u8(15), m2 = vdupq_n_u8(3);
+    const int8x16_t k32 = vdupq_n_s8(32);
+    for (int i = 0; i < nb; i++) {
+        int acc = 0;
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
+            const int8_t *sc = w[i].scales + 8 * h, *y = x[i].qs + 128 * h;
+            for (int k = 0; k < 2; k++) {   /* l in [16k, 16k + 16) */
+                uint8x16_t la = vld1q_u8(ql + 16 * k), lb = vld1q_u8(ql + 32 + 16 * k);
+                uint8x16_t hb = vld1q_u8(qh + 16 * k);
+                uint8x16_t q[4];
+                q[0] = vorrq_u8(vandq_u8(la, m4), vshlq_n_u8(vandq_u8(hb, m2), 4));
+                q[1] = vorrq_u8(vandq_u8(lb, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 2), m2), 4));
+                q[2] = vorrq_u8(vshrq_n_u8(la, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 4), m2), 4));
+                q[3] = vorrq_u8(vshrq_n_u8(lb, 4), vshlq_n_u8(vshrq_n_u8(hb, 6), 4));
+                for (int g = 0; g < 4; g++) {
+                    int8x16_t v = vsubq_s8(vreinterpretq_s8_u8(q[g]), k32);
+                    acc += sc[2 * g + k] * dot16_s8(v, vld1q_s8(y + 32 * g + 16 * k));
+                }
+            }
+        }
+        s += H2F(w[i].d) * x[i].d * (float)acc;
+    }
+    return s;
+}
+
 static float neon_vec_dot(uint32_t t, const void *w, const void *xq, int n) {
     switch (t) {
     case GGML_F32: return vd_f32(w, xq, n);
     case GGML_F16: return vd_f16(w, xq, n);
     case GGML_Q4_0: return vd_q4_0(w, xq, n / QK);
     case GGML_Q8_0: return vd_q8_0(w, xq, n / QK);
+    case GGML_Q4_K: return vd_k4(w, sizeof(blk_q4_K), 0, xq, n / QK_K);
+    case GGML_Q5_K: return vd_k4(w, sizeof(blk_q5_K), 1, xq, n / QK_K);
+    case GGML_Q6_K: return vd_q6_K(w, xq, n / QK_K);
     default: return kn_ref_vec_dot(t, w, xq, n);
     }
 }

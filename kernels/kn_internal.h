@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "kernels.h"
 
 #define QK 32     /* elements per block of the 32-element types */
@@ -73,6 +74,21 @@ static inline void kn_k4_scale_min(const uint8_t *s, int j, int *sc, int *m) {
         *sc = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
         *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
     }
+}
+
+/* All eight 6-bit scales and mins of a Q4_K/Q5_K block at once, as eight
+ * bytes each (byte j of *sc is sc_j), with word operations; the SIMD
+ * kernels use it instead of eight kn_k4_scale_min calls. */
+static inline void k4_unpack(const uint8_t *s, uint64_t *sc, uint64_t *mn) {
+    uint32_t a, b, c;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + 4, 4);
+    memcpy(&c, s + 8, 4);
+    uint32_t sc_lo = a & 0x3f3f3f3fu, mn_lo = b & 0x3f3f3f3fu;
+    uint32_t sc_hi = (c & 0x0f0f0f0fu) | ((a >> 6) & 0x03030303u) << 4;
+    uint32_t mn_hi = ((c >> 4) & 0x0f0f0f0fu) | ((b >> 6) & 0x03030303u) << 4;
+    *sc = sc_lo | (uint64_t)sc_hi << 32;
+    *mn = mn_lo | (uint64_t)mn_hi << 32;
 }
 
 /* Scalar ops; SIMD tables point at these for what they do not accelerate. */

@@ -411,6 +411,23 @@ static void test_ref_ops(void) {
     CHECK(out[0] == 5 && out[3] == 8, "attention single position");
 }
 
+/* The word-parallel scale unpacking the SIMD kernels use agrees with the
+ * reference byte formula for every bit pattern. */
+static void test_k4_unpack(void) {
+    for (int it = 0; it < 20000; it++) {
+        uint8_t sb[12];
+        for (int i = 0; i < 12; i++) sb[i] = (uint8_t)rnd64();
+        uint64_t sc, mn;
+        k4_unpack(sb, &sc, &mn);
+        for (int j = 0; j < 8; j++) {
+            int a, m;
+            kn_k4_scale_min(sb, j, &a, &m);
+            CHECK((int)((sc >> (8 * j)) & 0xff) == a && (int)((mn >> (8 * j)) & 0xff) == m,
+                  "k4_unpack sub-block %d", j);
+        }
+    }
+}
+
 static void test_dispatch(void) {
     CHECK(kn_get_isa(KN_SCALAR) == &kn_ops_scalar, "scalar table always available");
     CHECK(kn_get_isa((kn_isa)99) == NULL, "bogus isa refused");
@@ -440,6 +457,7 @@ int main(int argc, char **argv) {
     test_act();
     test_matvec_ref();
     test_ref_ops();
+    test_k4_unpack();
     test_dispatch();
     int tested = 0;
     for (int i = 1; i <= KN_NEON; i++) {
