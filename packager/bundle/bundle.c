@@ -210,9 +210,20 @@ bool bundle_trust_add_file(bundle_trust *t, const char *path, char *err, size_t 
     return true;
 }
 
+/* Whoever can write a trusted key (or its folder) decides what runs: only
+ * the user and root may. */
+static bool safe_owner(const struct stat *st) {
+    return (st->st_uid == geteuid() || st->st_uid == 0) && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
 bool bundle_trust_add_dir(bundle_trust *t, const char *dir, char *err, size_t errlen) {
+    struct stat st;
+    if (lstat(dir, &st) != 0) return errno == ENOENT ? true : fail(err, errlen, "%s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return fail(err, errlen, "trusted keys: %s is not a directory", dir);
+    if (!safe_owner(&st))
+        return fail(err, errlen, "trusted keys: %s can be written by other users (fix with chmod go-w); not trusting it", dir);
     DIR *d = opendir(dir);
-    if (!d) return errno == ENOENT ? true : fail(err, errlen, "%s: %s", dir, strerror(errno));
+    if (!d) return fail(err, errlen, "%s: %s", dir, strerror(errno));
     struct dirent *de;
     bool ok = true;
     while (ok && (de = readdir(d))) {
@@ -220,7 +231,12 @@ bool bundle_trust_add_dir(bundle_trust *t, const char *dir, char *err, size_t er
         if (n < 5 || strcmp(de->d_name + n - 4, ".pub") != 0 || de->d_name[0] == '.') continue;
         char p[4096];
         snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        ok = bundle_trust_add_file(t, p, err, errlen);
+        if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
+            ok = fail(err, errlen, "trusted keys: %s is not a regular file (symlinks are not followed here)", p);
+        else if (!safe_owner(&st))
+            ok = fail(err, errlen, "trusted keys: %s can be written by other users (fix with chmod go-w); not trusting it", p);
+        else
+            ok = bundle_trust_add_file(t, p, err, errlen);
     }
     closedir(d);
     return ok;

@@ -343,10 +343,29 @@ static void test_open_verified(void) {
     /* ~/.config/wasmlet/trusted-keys (XDG_CONFIG_HOME is the sandbox). */
     char dir[600];
     snprintf(dir, sizeof dir, "%s/wasmlet/trusted-keys", getenv("XDG_CONFIG_HOME"));
-    CHECK(tb_sh("mkdir -p %s && cp %s %s/release.pub && echo junk > %s/notes.txt", dir, tb_path("k.pub"), dir, dir) == 0, "setup");
+    CHECK(tb_sh("mkdir -p %s && cp %s %s/release.pub && echo junk > %s/notes.txt && chmod 755 %s && chmod 644 %s/release.pub",
+                dir, tb_path("k.pub"), dir, dir, dir, dir) == 0, "setup");
     b = bundle_open_verified(signed_b, NULL, 0, false, 0, err, sizeof err);
     CHECK(b != NULL, "trusted by the user's folder: %s", err);
     bundle_close(b);
+    /* A folder or key others can write is not trusted at all. */
+    chmod(dir, 0777);
+    b = bundle_open_verified(signed_b, NULL, 0, false, 0, err, sizeof err);
+    CHECK_ERR(b != NULL, err, "can be written by other users");
+    bundle_close(b);
+    chmod(dir, 0755);
+    char key[700];
+    snprintf(key, sizeof key, "%s/release.pub", dir);
+    chmod(key, 0666);
+    b = bundle_open_verified(signed_b, NULL, 0, false, 0, err, sizeof err);
+    CHECK_ERR(b != NULL, err, "release.pub can be written by other users");
+    bundle_close(b);
+    chmod(key, 0644);
+    CHECK(tb_sh("ln -s %s %s/link.pub", tb_path("o.pub"), dir) == 0, "setup");
+    b = bundle_open_verified(signed_b, NULL, 0, false, 0, err, sizeof err);
+    CHECK_ERR(b != NULL, err, "link.pub is not a regular file");
+    bundle_close(b);
+    CHECK(tb_sh("rm %s/link.pub", dir) == 0, "setup");
     CHECK(tb_sh("echo broken > %s/broken.pub", dir) == 0, "setup");
     b = bundle_open_verified(signed_b, NULL, 0, false, 0, err, sizeof err);
     CHECK_ERR(b != NULL, err, "broken.pub");
