@@ -41,6 +41,7 @@ typedef struct {
     bool compat_unbounded_output;  /* --nn-compat=wasmedge-0.14: buf_max 0 means "big enough" */
     FILE *log;                     /* host-side messages (stderr if NULL) */
     FILE *stream;                  /* stream-stdout target (stdout if NULL) */
+    int64_t ctx_cap;               /* >0: no graph gets a larger context (a bundle's limit) */
 } nn_params;
 
 typedef struct Z_wasi_ephemeral_nn_instance_t nn_host;

@@ -111,6 +111,7 @@ static int ensure_lctx(nn_host *h, nn_graph *gr) {
     const llm_hparams *hp = llm_model_hparams(gr->model);
     int n_ctx = gr->opt.ctx_size > 0 ? (int)(gr->opt.ctx_size > 1 << 20 ? 1 << 20 : gr->opt.ctx_size)
                                      : hp->n_ctx_train;
+    if (h->params.ctx_cap > 0 && n_ctx > h->params.ctx_cap) n_ctx = (int)h->params.ctx_cap;
     int threads = (int)(gr->opt.threads < 1 ? 1 : gr->opt.threads > 256 ? 256 : gr->opt.threads);
     int batch = (int)(gr->opt.batch_size < 1 ? 512 : gr->opt.batch_size > 8192 ? 8192 : gr->opt.batch_size);
     if (gr->lctx && gr->lctx_n_ctx == n_ctx && gr->lctx_threads == threads && gr->lctx_batch == batch)
