@@ -1,12 +1,12 @@
 /* arm_neon.c: the AArch64 Advanced SIMD table (baseline ARMv8.0: no
  * dot-product extension needed, so it runs on every AArch64 CPU).
  *
- * Q4_0 and Q8_0 rows: widening int8 multiplies (vmull_s8, each product
- * fits int16) with pairwise accumulation into int32 (vpadalq_s16), so each
- * block's integer dot is exact, then scaled and summed in float lanes.
- * Q4_K/Q5_K/Q6_K use the same widening products per 16 elements. F32/F16
- * rows and the elementwise ops use float lanes with FMA. Other weight
- * types (Q4_1, Q5_0, Q5_1, BF16) use the scalar row dot. */
+ * Quantized rows: widening int8 multiplies (vmull_s8, each product fits
+ * int16) with pairwise accumulation into int32 (vpadalq_s16), so each
+ * block's integer dot is exact, then scaled and summed in float (lanes for
+ * the 32-element types; the reference's per-super-block expression for the
+ * K-quants). F32/F16/BF16 rows and the elementwise ops use float lanes
+ * with FMA. */
 #include <arm_neon.h>
 #include <math.h>
 #include <string.h>
@@ -45,6 +45,68 @@ static float vd_q8_0(const blk_q8_0 *w, const blk_q8_0 *x, int nb) {
         acc = vfmaq_n_f32(acc, vcvtq_f32_s32(s), H2F(w[i].d) * H2F(x[i].d));
     }
     return vaddvq_f32(acc);
+}
+
+/* 0x10 in byte i where bit i of the 32-bit little-endian qh is set:
+ * elements 0-15 in *lo, 16-31 in *hi. */
+static inline void bit4_from_qh(const uint8_t *qh, uint8x16_t *lo, uint8x16_t *hi) {
+    static const uint8_t bits[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    const uint8x16_t b = vld1q_u8(bits), k10 = vdupq_n_u8(0x10);
+    *lo = vandq_u8(vtstq_u8(vcombine_u8(vdup_n_u8(qh[0]), vdup_n_u8(qh[1])), b), k10);
+    *hi = vandq_u8(vtstq_u8(vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3])), b), k10);
+}
+
+static float vd_q5_0(const blk_q5_0 *w, const blk_q8_0 *x, int nb) {
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    const uint8x16_t m4 = vdupq_n_u8(15);
+    const int8x16_t k16 = vdupq_n_s8(16);
+    for (int i = 0; i < nb; i++) {
+        uint8x16_t b = vld1q_u8(w[i].qs), hl, hh;
+        bit4_from_qh(w[i].qh, &hl, &hh);
+        int8x16_t lo = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(b, m4), hl)), k16);
+        int8x16_t hi = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(b, 4), hh)), k16);
+        int32x4_t s = dot32_s8(lo, hi, vld1q_s8(x[i].qs), vld1q_s8(x[i].qs + 16));
+        acc = vfmaq_n_f32(acc, vcvtq_f32_s32(s), H2F(w[i].d) * H2F(x[i].d));
+    }
+    return vaddvq_f32(acc);
+}
+
+/* Q4_1 / Q5_1 (has_qh): unsigned quants, plus the m * s term per block. */
+static float vd_x_1(const uint8_t *blk, size_t bsz, int has_qh, const blk_q8_1 *x, int nb) {
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    float ms = 0.0f;
+    const uint8x16_t m4 = vdupq_n_u8(15);
+    for (int i = 0; i < nb; i++, blk += bsz) {
+        uint16_t d, m;
+        memcpy(&d, blk, 2);
+        memcpy(&m, blk + 2, 2);
+        uint8x16_t b = vld1q_u8(blk + (has_qh ? 8 : 4));
+        uint8x16_t lo = vandq_u8(b, m4), hi = vshrq_n_u8(b, 4);
+        if (has_qh) {
+            uint8x16_t hl, hh;
+            bit4_from_qh(blk + 4, &hl, &hh);
+            lo = vorrq_u8(lo, hl);
+            hi = vorrq_u8(hi, hh);
+        }
+        int32x4_t s = dot32_s8(vreinterpretq_s8_u8(lo), vreinterpretq_s8_u8(hi),
+                               vld1q_s8(x[i].qs), vld1q_s8(x[i].qs + 16));
+        acc = vfmaq_n_f32(acc, vcvtq_f32_s32(s), H2F(d) * H2F(x[i].d));
+        ms += H2F(m) * H2F(x[i].s);
+    }
+    return vaddvq_f32(acc) + ms;
+}
+
+static float vd_bf16(const uint16_t *w, const float *x, int n) {
+    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = vdupq_n_f32(0.0f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint16x8_t h = vld1q_u16(w + i);
+        a0 = vfmaq_f32(a0, vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h), 16)), vld1q_f32(x + i));
+        a1 = vfmaq_f32(a1, vreinterpretq_f32_u32(vshll_high_n_u16(h, 16)), vld1q_f32(x + i + 4));
+    }
+    float s = vaddvq_f32(vaddq_f32(a0, a1));
+    for (; i < n; i++) s += kn_bf16_to_f32(w[i]) * x[i];
+    return s;
 }
 
 static float vd_f32(const float *w, const float *x, int n) {
@@ -159,10 +221,14 @@ static float neon_vec_dot(uint32_t t, const void *w, const void *xq, int n) {
     case GGML_F16: return vd_f16(w, xq, n);
     case GGML_Q4_0: return vd_q4_0(w, xq, n / QK);
     case GGML_Q8_0: return vd_q8_0(w, xq, n / QK);
+    case GGML_Q5_0: return vd_q5_0(w, xq, n / QK);
+    case GGML_Q4_1: return vd_x_1(w, sizeof(blk_q4_1), 0, xq, n / QK);
+    case GGML_Q5_1: return vd_x_1(w, sizeof(blk_q5_1), 1, xq, n / QK);
+    case GGML_BF16: return vd_bf16(w, xq, n);
     case GGML_Q4_K: return vd_k4(w, sizeof(blk_q4_K), 0, xq, n / QK_K);
     case GGML_Q5_K: return vd_k4(w, sizeof(blk_q5_K), 1, xq, n / QK_K);
     case GGML_Q6_K: return vd_q6_K(w, xq, n / QK_K);
-    default: return kn_ref_vec_dot(t, w, xq, n);
+    default: return 0.0f;
     }
 }
 
