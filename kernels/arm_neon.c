@@ -365,6 +365,34 @@ static void neon_silu_mul(float *g, const float *up, int n) {
     for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * up[i];
 }
 
+static void neon_attention(float *out, const float *q, const void *k, const void *v,
+                           size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
+                           float scale, float *scratch) {
+    int f16 = kv_type == GGML_F16;
+    for (int p = 0; p < n_pos; p++) {
+        const void *kp = (const uint8_t *)k + (size_t)p * kv_stride;
+        scratch[p] = scale * (f16 ? vd_f16(kp, q, head_dim) : vd_f32(kp, q, head_dim));
+    }
+    neon_softmax(scratch, n_pos);
+    memset(out, 0, sizeof(float) * (size_t)head_dim);
+    for (int p = 0; p < n_pos; p++) {
+        const void *vp = (const uint8_t *)v + (size_t)p * kv_stride;
+        float a = scratch[p];
+        if (!f16) {
+            neon_axpy(out, a, vp, head_dim);
+            continue;
+        }
+        const uint16_t *h = vp;
+        int i = 0;
+        for (; i + 8 <= head_dim; i += 8) {
+            float16x8_t hv = vreinterpretq_f16_u16(vld1q_u16(h + i));
+            vst1q_f32(out + i, vfmaq_n_f32(vld1q_f32(out + i), vcvt_f32_f16(vget_low_f16(hv)), a));
+            vst1q_f32(out + i + 4, vfmaq_n_f32(vld1q_f32(out + i + 4), vcvt_high_f32_f16(hv), a));
+        }
+        for (; i < head_dim; i++) out[i] += a * H2F(h[i]);
+    }
+}
+
 const kn_ops kn_ops_neon = {
     .name = "neon", .isa = KN_NEON,
     .quantize_act = neon_quantize_act,
@@ -374,7 +402,7 @@ const kn_ops kn_ops_neon = {
     .softmax = neon_softmax,
     .silu_mul = neon_silu_mul,
     .rope = kn_ref_rope,
-    .attention = kn_ref_attention,
+    .attention = neon_attention,
     .dot_f32 = neon_dot_f32,
     .axpy = neon_axpy,
 };
