@@ -425,7 +425,10 @@ out:
     return ok;
 }
 
-bool bundle_resign(const char *path, const ms_seckey *key, char *err, size_t errlen) {
+/* Rewrites the bundle with a signature: made with key, or an external one
+ * (sig_text) that must verify with pk. */
+static bool resign(const char *path, const ms_seckey *key, const char *sig_text, const ms_pubkey *pk,
+                   char *err, size_t errlen) {
     bundle *b = bundle_open(path, err, errlen);
     if (!b) return false;
     progress pg;
@@ -446,7 +449,21 @@ bool bundle_resign(const char *path, const ms_seckey *key, char *err, size_t err
     }
     size_t mlen;
     const char *mj = bundle_manifest_bytes(b, &mlen);
-    char *sig = bundle_sign_manifest(key, bundle_manifest(b), mj, mlen, err, errlen);
+    char *sig = NULL;
+    if (key) {
+        sig = bundle_sign_manifest(key, bundle_manifest(b), mj, mlen, err, errlen);
+    } else {
+        ms_signature s;
+        char id[17];
+        if (!ms_sig_parse(sig_text, strlen(sig_text), &s, e, sizeof e)) {
+            fail(err, errlen, "%s", e);
+        } else if (!ms_sig_verify(&s, pk, mj, mlen, e, sizeof e)) {
+            ms_keyid_hex(s.keyid, id);
+            fail(err, errlen, "the signature (key %s) does not verify against this bundle's manifest: %s", id, e);
+        } else if (!(sig = strdup(sig_text))) {
+            fail(err, errlen, "out of memory");
+        }
+    }
     src_member src[2 + MANIFEST_MAX_MODELS];
     size_t n = bundle_member_count(b);
     for (size_t i = 0; i < n; i++) {
@@ -458,4 +475,12 @@ bool bundle_resign(const char *path, const ms_seckey *key, char *err, size_t err
     free(sig);
     bundle_close(b);
     return ok;
+}
+
+bool bundle_resign(const char *path, const ms_seckey *key, char *err, size_t errlen) {
+    return resign(path, key, NULL, NULL, err, errlen);
+}
+
+bool bundle_attach_signature(const char *path, const char *sig_text, const ms_pubkey *pk, char *err, size_t errlen) {
+    return resign(path, NULL, sig_text, pk, err, errlen);
 }

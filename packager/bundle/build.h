@@ -43,6 +43,10 @@ void bundle_set_wasm_checker(bundle_wasm_checker fn);
 
 bool bundle_build(const build_opts *o, char *err, size_t errlen);
 bool bundle_resign(const char *path, const ms_seckey *key, char *err, size_t errlen);
+/* The same with a signature made elsewhere (e.g. `minisign -S` on the
+ * extracted manifest.json, keeping the secret key out of this tool); it
+ * must verify with pk before it is embedded. */
+bool bundle_attach_signature(const char *path, const char *sig_text, const ms_pubkey *pk, char *err, size_t errlen);
 
 /* The .minisig text for a manifest: trusted comment carries the timestamp
  * (SOURCE_DATE_EPOCH when set, so signed bundles stay reproducible). */

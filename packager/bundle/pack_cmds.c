@@ -169,23 +169,36 @@ int pack_cmd_build(int argc, char **argv) {
 /* ---- sign --------------------------------------------------------------- */
 
 int pack_cmd_sign(int argc, char **argv) {
-    const char *seckey = NULL, *pwfile = NULL, *path = NULL;
-    static const char usage[] = "-s SEC [--password-file F] BUNDLE";
+    const char *seckey = NULL, *pwfile = NULL, *path = NULL, *sigfile = NULL, *pubfile = NULL;
+    static const char usage[] = "-s SEC [--password-file F] BUNDLE  |  -x SIGFILE -p PUB BUNDLE";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-s") && i + 1 < argc) seckey = argv[++i];
         else if (!strcmp(argv[i], "--password-file") && i + 1 < argc) pwfile = argv[++i];
+        else if (!strcmp(argv[i], "-x") && i + 1 < argc) sigfile = argv[++i];
+        else if (!strcmp(argv[i], "-p") && i + 1 < argc) pubfile = argv[++i];
         else if (argv[i][0] != '-' && !path) path = argv[i];
         else return pack_usage("sign", usage, argv[i]);
     }
-    if (!seckey || !path) return pack_usage("sign", usage, NULL);
+    if (!path || (seckey ? (sigfile || pubfile) : (!sigfile || !pubfile))) return pack_usage("sign", usage, NULL);
     char err[1024];
-    ms_seckey sk;
-    if (!ms_init(err, sizeof err) || !pack_load_seckey(seckey, pwfile, &sk, err, sizeof err))
-        return pack_fail("sign", err);
-    bool ok = bundle_resign(path, &sk, err, sizeof err);
+    if (!ms_init(err, sizeof err)) return pack_fail("sign", err);
     char id[17];
-    ms_keyid_hex(sk.keyid, id);
-    sodium_memzero(&sk, sizeof sk);
+    bool ok;
+    if (seckey) {
+        ms_seckey sk;
+        if (!pack_load_seckey(seckey, pwfile, &sk, err, sizeof err)) return pack_fail("sign", err);
+        ok = bundle_resign(path, &sk, err, sizeof err);
+        ms_keyid_hex(sk.keyid, id);
+        sodium_memzero(&sk, sizeof sk);
+    } else {
+        ms_pubkey pk;
+        size_t len;
+        char *text = ms_read_small_file(sigfile, BUNDLE_SIG_MAX, &len, err, sizeof err);
+        ok = text && ms_pubkey_load(pubfile, &pk, err, sizeof err) &&
+             bundle_attach_signature(path, text, &pk, err, sizeof err);
+        free(text);
+        if (ok) ms_keyid_hex(pk.keyid, id);
+    }
     if (!ok) return pack_fail("sign", err);
     fprintf(stderr, "signed %s with key %s\n", path, id);
     return 0;

@@ -10,6 +10,7 @@
  *           [--max-memory BYTES] [--timeout S] [--ctx-size N]
  *           [-s SEC [--password-file F]] [--optimize] -o OUT
  *   sign    -s SEC [--password-file F] BUNDLE
+ *   sign    -x SIGFILE -p PUB BUNDLE      (embed a signature made elsewhere)
  *   verify  -p PUB... [--full] BUNDLE
  *   inspect [--json] BUNDLE
  *   extract [-p PUB]... [--force] BUNDLE DIR   (-p: the signature must verify)

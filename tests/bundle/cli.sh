@@ -69,6 +69,16 @@ if command -v minisign >/dev/null; then
     check "build with a password-protected minisign key" test "$(WASMLET_PASSWORD='mini pw' status "$PACK" build \
           --wasm "$T/app.wasm" --model "default=$T/m.gguf" --name chat --version 0.1 -s "$T/mp.key" -o "$T/mp.wasmlet")" = 0
     check "  ... verifies" test "$(status "$PACK" verify -p "$T/mp.pub" "$T/mp.wasmlet")" = 0
+    # CI signing with the stock tool: extract the manifest, minisign it,
+    # embed the signature.
+    "$PACK" extract "$T/mp.wasmlet" "$T/ext" 2>/dev/null
+    minisign -S -s "$T/mw.key" -m "$T/ext/manifest.json" -x "$T/ext.minisig" -t "signed in CI" </dev/null >/dev/null 2>&1
+    check "sign -x with a wrong -p is refused" test "$(status "$PACK" sign -x "$T/ext.minisig" -p "$T/k.pub" "$T/mp.wasmlet")" = 1
+    check "  ... saying why" grep -q "does not verify" "$T/err"
+    check "sign -x embeds minisign's signature" test "$(status "$PACK" sign -x "$T/ext.minisig" -p "$T/mw.pub" "$T/mp.wasmlet")" = 0
+    check "  ... verifies" test "$(status "$PACK" verify -p "$T/mw.pub" "$T/mp.wasmlet")" = 0
+    "$PACK" verify -p "$T/mw.pub" "$T/mp.wasmlet" >"$T/out" 2>&1
+    check "  ... with minisign's trusted comment" grep -q "signed in CI" "$T/out"
 else
     echo "note: minisign not installed: minisign-made key checks skipped"
 fi
