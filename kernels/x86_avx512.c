@@ -519,9 +519,55 @@ static void a512_quantize_act(uint32_t at, const float *x, void *dst, int n) { k
 static void a512_rmsnorm(float *o, const float *x, const float *w, int n, float eps) { kn_ops_avx2.rmsnorm(o, x, w, n, eps); }
 static void a512_softmax(float *x, int n) { kn_ops_avx2.softmax(x, n); }
 static void a512_silu_mul(float *g, const float *u, int n) { kn_ops_avx2.silu_mul(g, u, n); }
+
+/* Attention with the query and the output held in registers (head_dim a
+ * multiple of 16, at most 128): per cached position one pass of loads and
+ * FMAs for K, one for V, no loads or stores of out. Other shapes use the
+ * AVX2 version. */
+AI __m512 kv16(int f16, const uint8_t *row, int j) {
+    if (f16) return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row + 32 * j)));
+    return _mm512_loadu_ps((const float *)row + 16 * j);
+}
+
+AI void attn_regs(int f16, int nv, float *out, const float *q, const uint8_t *k, const uint8_t *v,
+                  size_t kv_stride, int n_pos, float scale, float *scratch) {
+    __m512 qv[8], o[8];
+    for (int j = 0; j < nv; j++) {
+        qv[j] = _mm512_loadu_ps(q + 16 * j);
+        o[j] = _mm512_setzero_ps();
+    }
+    for (int p = 0; p < n_pos; p++) {
+        const uint8_t *kr = k + (size_t)p * kv_stride;
+        __m512 acc = _mm512_mul_ps(kv16(f16, kr, 0), qv[0]);
+        for (int j = 1; j < nv; j++) acc = _mm512_fmadd_ps(kv16(f16, kr, j), qv[j], acc);
+        scratch[p] = scale * _mm512_reduce_add_ps(acc);
+    }
+    kn_ops_avx2.softmax(scratch, n_pos);
+    for (int p = 0; p < n_pos; p++) {
+        const uint8_t *vr = v + (size_t)p * kv_stride;
+        __m512 a = _mm512_set1_ps(scratch[p]);
+        for (int j = 0; j < nv; j++) o[j] = _mm512_fmadd_ps(a, kv16(f16, vr, j), o[j]);
+    }
+    for (int j = 0; j < nv; j++) _mm512_storeu_ps(out + 16 * j, o[j]);
+}
+
 static void a512_attention(float *out, const float *q, const void *k, const void *v, size_t kv_stride,
                            uint32_t kv_type, int n_pos, int head_dim, float scale, float *scratch) {
-    kn_ops_avx2.attention(out, q, k, v, kv_stride, kv_type, n_pos, head_dim, scale, scratch);
+    int f16 = kv_type == GGML_F16;
+    if (head_dim % 16 != 0 || head_dim > 128 || n_pos < 1 || (!f16 && kv_type != GGML_F32)) {
+        kn_ops_avx2.attention(out, q, k, v, kv_stride, kv_type, n_pos, head_dim, scale, scratch);
+        return;
+    }
+    /* one instantiation per (cache type, head size) keeps the loops unrolled */
+    switch (head_dim / 16 + (f16 ? 8 : 0)) {
+#define ATT(nv)                                                                                  \
+    case nv: attn_regs(0, nv, out, q, k, v, kv_stride, n_pos, scale, scratch); return;          \
+    case nv + 8: attn_regs(1, nv, out, q, k, v, kv_stride, n_pos, scale, scratch); return;
+    ATT(1) ATT(2) ATT(3) ATT(4) ATT(5) ATT(6) ATT(7)
+#undef ATT
+    case 8: attn_regs(0, 8, out, q, k, v, kv_stride, n_pos, scale, scratch); return;
+    case 16: attn_regs(1, 8, out, q, k, v, kv_stride, n_pos, scale, scratch); return;
+    }
 }
 static float a512_dot_f32(const float *a, const float *b, int n) { return kn_ops_avx2.dot_f32(a, b, n); }
 static void a512_axpy(float *y, float a, const float *x, int n) { kn_ops_avx2.axpy(y, a, x, n); }
