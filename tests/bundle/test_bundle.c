@@ -389,6 +389,56 @@ static void test_wasm_checker_hook(void) {
     CHECK(tb_run(pack_cmd_build, BUILD_BASE(tb_path("out/hook.wasmlet")), "--model", good, NULL) == 0, "no hook");
 }
 
+/* kB of a /proc/self/status field (RssAnon, RssFile). */
+static long status_kb(const char *field) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, field, n) && line[n] == ':') v = strtol(line + n + 1, NULL, 10);
+    if (f) fclose(f);
+    return v;
+}
+
+/* Reading a 32 MiB model through bundle_map_member grows the file-backed
+ * resident set, not the anonymous one: the pages are the bundle's own
+ * (no extraction, no copy). */
+static void test_map_no_copy(void) {
+    const char *model = tb_path("big.gguf"), *out = tb_path("out/big.wasmlet");
+    gguf_writer *w = gguf_writer_new(32);
+    gguf_w_str(w, "general.architecture", "llama");
+    const char *toks[] = {"a", "b"};
+    gguf_w_arr(w, "tokenizer.ggml.tokens", GGUF_T_STRING, toks, 2);
+    uint64_t ne[2] = {4096, 2048};   /* 32 MiB of F32 */
+    gguf_w_tensor(w, "token_embd.weight", GGML_F32, 2, ne, NULL, ne[0] * ne[1] * 4);
+    CHECK(gguf_writer_write_file(w, model, err, sizeof err), "%s", err);
+    gguf_writer_free(w);
+    char arg[600];
+    snprintf(arg, sizeof arg, "default=%s", model);
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(out), "--model", arg, NULL) == 0, "build big");
+    bundle *b = bundle_open(out, err, sizeof err);
+    const bundle_member *mm = b ? bundle_find(b, "models/default.gguf") : NULL;
+    const void *data;
+    void *base;
+    size_t len;
+    CHECK(mm && bundle_map_member(b, mm, &data, &base, &len, err, sizeof err), "map: %s", err);
+    if (mm && base) {
+        long anon0 = status_kb("RssAnon"), file0 = status_kb("RssFile");
+        volatile uint64_t sum = 0;
+        for (uint64_t i = 0; i < mm->size; i += 4096) sum += ((const uint8_t *)data)[i];
+        long anon1 = status_kb("RssAnon"), file1 = status_kb("RssFile");
+        if (getenv("TB_VERBOSE")) printf("map 32 MiB model: RssFile +%ld kB, RssAnon +%ld kB\n", file1 - file0, anon1 - anon0);
+        CHECK(file1 - file0 > 30 * 1024, "file-backed RSS grew by %ld kB only", file1 - file0);
+        CHECK(anon1 - anon0 < 4 * 1024, "anonymous RSS grew by %ld kB: the model was copied", anon1 - anon0);
+        bundle_unmap(base, len);
+        (void)sum;
+    }
+    bundle_close(b);
+    unlink(model);
+    unlink(out);
+}
+
 static void test_real_model(void) {
     const char *shared = getenv("WASMLET_SHARED");
     char model[600], arg[700];
@@ -423,6 +473,7 @@ int main(void) {
     test_optimize();
     test_verified_cache();
     test_open_verified();
+    test_map_no_copy();
     test_wasm_checker_hook();
     test_real_model();
     return tb_finish("test_bundle");
