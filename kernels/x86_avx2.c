@@ -222,16 +222,68 @@ float kn_avx2_vec_dot(uint32_t t, const void *w, const void *xq, int n) {
     }
 }
 
+#define AI static inline __attribute__((always_inline))
+static inline uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
+/* 4-bit and 5-bit 32-element types, nr (1..4) rows per activation pass.
+ * Quants stay unsigned (maddubs takes u8 x s8 directly, pair sums at most
+ * 2*31*127); Q4_0/Q5_0's bias comes back as -b * (lane sum of x), the same
+ * exact lane arithmetic as the AVX-512 kernels. Rows are short streams, so
+ * the next row group is prefetched as in x86_avx512.c. */
+enum { R_Q4_0, R_Q5_0, R_Q4_1, R_Q5_1 };
+
+AI void rows_u(int fam, int nr, const uint8_t *W, size_t stride, const uint8_t *xq, int nb, float *y) {
+    static const size_t bsz_of[] = {18, 22, 20, 24}, qo_of[] = {2, 6, 4, 8}, ho_of[] = {0, 2, 0, 4};
+    const size_t bsz = bsz_of[fam], qo = qo_of[fam], ho = ho_of[fam];
+    const int has_min = fam >= R_Q4_1, has_qh = fam == R_Q5_0 || fam == R_Q5_1;
+    const int shift = fam == R_Q4_0 ? 3 : 4;
+    const size_t xsz = has_min ? sizeof(blk_q8_1) : sizeof(blk_q8_0), xoff = has_min ? 4 : 2;
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    float ms[4] = {0, 0, 0, 0};
+    for (int i = 0; i < nb; i++) {
+        const uint8_t *xb = xq + (size_t)i * xsz;
+        __m256i yv = _mm256_loadu_si256((const __m256i *)(xb + xoff));
+        float dx = h2f(rd16(xb));
+        __m256i base = _mm256_setzero_si256();
+        if (!has_min)
+            base = _mm256_sub_epi32(base, _mm256_slli_epi32(
+                _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, yv), ones16), shift));
+        for (int r = 0; r < nr; r++) {
+            const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
+            if (nr == 4) _mm_prefetch((const char *)(wb + 8 * stride), _MM_HINT_T0);
+            __m256i q = nibbles32(wb + qo);
+            if (has_qh) q = _mm256_or_si256(q, bit4_from_qh(wb + ho));
+            __m256i p = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(q, yv), ones16), base);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(rd16(wb)) * dx), _mm256_cvtepi32_ps(p), acc[r]);
+            if (has_min) ms[r] += h2f(rd16(wb + 2)) * h2f(rd16(xb + 2));
+        }
+    }
+    for (int r = 0; r < nr; r++) y[r] = hsum256(acc[r]) + ms[r];
+}
+
+AI void mv_u(int fam, const uint8_t *W, size_t stride, const uint8_t *xq, float *y, int nrows, int nb) {
+    int r = 0;
+    for (; r + 4 <= nrows; r += 4) rows_u(fam, 4, W + (size_t)r * stride, stride, xq, nb, y + r);
+    for (; r < nrows; r++) rows_u(fam, 1, W + (size_t)r * stride, stride, xq, nb, y + r);
+}
+
 static void avx2_matvec(uint32_t t, const void *W, size_t stride, const void *xq,
                         float *y, int nrows, int ncols) {
-    for (int r = 0; r < nrows; r++)
-        y[r] = kn_avx2_vec_dot(t, (const uint8_t *)W + (size_t)r * stride, xq, ncols);
+    switch (t) {
+    case GGML_Q4_0: mv_u(R_Q4_0, W, stride, xq, y, nrows, ncols / QK); return;
+    case GGML_Q5_0: mv_u(R_Q5_0, W, stride, xq, y, nrows, ncols / QK); return;
+    case GGML_Q4_1: mv_u(R_Q4_1, W, stride, xq, y, nrows, ncols / QK); return;
+    case GGML_Q5_1: mv_u(R_Q5_1, W, stride, xq, y, nrows, ncols / QK); return;
+    default:
+        for (int r = 0; r < nrows; r++)
+            y[r] = kn_avx2_vec_dot(t, (const uint8_t *)W + (size_t)r * stride, xq, ncols);
+    }
 }
 
 /* matmul for Q4_0/Q5_0/Q8_0: a 4-row x 2-activation register tile, so each
  * decoded weight block feeds two dot products. Per-lane arithmetic is the
  * matvec's (dot_i8_avx2), only the reuse differs. */
-#define AI static inline __attribute__((always_inline))
 enum { F_Q4_0, F_Q5_0, F_Q8_0 };
 
 AI __m256i w_signed(int fam, const uint8_t *b) {
@@ -239,8 +291,6 @@ AI __m256i w_signed(int fam, const uint8_t *b) {
     if (fam == F_Q4_0) return _mm256_sub_epi8(nibbles32(b + 2), _mm256_set1_epi8(8));
     return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b + 6), bit4_from_qh(b + 2)), _mm256_set1_epi8(16));
 }
-
-static inline uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 
 AI void mm_tile(int fam, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                 float *Y, size_t ys, int nb) {
