@@ -45,6 +45,23 @@ void wasi_ctx_free(wasi_ctx *ctx);
  * memory may grow (size read on every call). */
 void wasi_ctx_set_memory(wasi_ctx *ctx, wasm_rt_memory_t *mem);
 
+/* Read-only virtual files: shows `size` bytes at `data` to the guest as the
+ * regular file guest_dir/name (e.g. "/bundle" + "tokenizer.gguf"), with no
+ * copy: the guest's reads copy straight from `data` into its own memory.
+ * The first call for a guest_dir adds it as a read-only preopened directory
+ * at the next fd after the --dir ones (fd_prestat_get lists it), so
+ * wasi-libc's fopen("/bundle/tokenizer.gguf") finds it; later calls add
+ * files to it. The directory holds only these files, and nothing in it can
+ * be written, created, removed, renamed or linked (NOTCAPABLE, as beneath
+ * a read-only --dir). Call between wasi_ctx_new and the guest's start;
+ * `data` must stay valid and unchanged until wasi_ctx_free (a mapping of a
+ * file someone truncates would fault the host on read). `name` is one path
+ * component (not "", ".", "..", no '/', at most 255 bytes), unique within
+ * guest_dir; guest_dir must not be a --dir's guest name. 0, or -1 and a
+ * one-line err. */
+int wasi_ctx_add_vfile(wasi_ctx *ctx, const char *guest_dir, const char *name,
+                       const void *data, uint64_t size, char *err, size_t errlen);
+
 /* The host's import table, for the import checker: module, name and the
  * exact wasm signature as "params:results" with i/I/f/F for i32/i64/f32/f64,
  * e.g. fd_write = "iiii:i", proc_exit = "i:". */

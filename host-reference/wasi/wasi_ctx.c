@@ -206,6 +206,11 @@ void wasi_ctx_free(wasi_ctx *c) {
     free_strings(c->envp, c->envc);
     for (int i = 0; i < c->n_pre; i++) free(c->pre_names[i]);
     free(c->pre_names);
+    for (int i = 0; i < c->n_vdirs; i++) {
+        for (uint32_t k = 0; k < c->vdirs[i].n; k++) free(c->vdirs[i].files[k].name);
+        free(c->vdirs[i].files);
+    }
+    free(c->vdirs);
     free(c);
 }
 

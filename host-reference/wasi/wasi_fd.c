@@ -37,6 +37,7 @@ uint32_t FN(fd_advise)(wasi_ctx *c, uint32_t fd, uint64_t off, uint64_t len, uin
     uint32_t e = wasi_fd_get(c, fd, R_FD_ADVISE, &f);
     if (e) return e;
     if (advice > 5 || off > INT64_MAX || len > INT64_MAX) return W_EINVAL;
+    if (f->vdir) return 0;   /* memory-backed: nothing to advise */
     int r = posix_fadvise(f->host, (off_t)off, (off_t)len, map[advice]);
     return r ? wasi_errno(r) : 0;
 }
@@ -77,9 +78,9 @@ uint32_t FN(fd_fdstat_get)(wasi_ctx *c, uint32_t fd, uint32_t buf) {
     if (e) return e;
     uint8_t *p = wasi_mem(c, buf, 24);
     if (!p) return W_EFAULT;
-    int fl = fcntl(f->host, F_GETFL);
+    int fl = f->vdir ? 0 : fcntl(f->host, F_GETFL);
     if (fl < 0) return wasi_errno(errno);
-    uint16_t flags = 0;
+    uint16_t flags = f->vflags;
     if (fl & O_APPEND) flags |= W_FDFL_APPEND;
     if (fl & O_NONBLOCK) flags |= W_FDFL_NONBLOCK;
     if ((fl & O_SYNC) == O_SYNC) flags |= W_FDFL_SYNC;
@@ -123,6 +124,7 @@ uint32_t FN(fd_filestat_get)(wasi_ctx *c, uint32_t fd, uint32_t buf) {
     if (e) return e;
     uint8_t *p = wasi_mem(c, buf, 64);
     if (!p) return W_EFAULT;
+    if (f->vdir) { wasi_v_filestat(c, f, p); return 0; }
     struct stat st;
     if (fstat(f->host, &st)) return wasi_errno(errno);
     wasi_put_filestat(p, &st);
@@ -198,6 +200,12 @@ static uint32_t xfer(wasi_ctx *c, uint32_t fd, uint64_t need, uint32_t iovs, uin
     if ((e = wasi_iovecs(c, iovs, n, v, MAX_IOV, &nv))) return e;
     uint8_t *res = wasi_mem(c, result_ptr, 4);
     if (!res) return W_EFAULT;
+    if (f->vdir) {   /* only reads: a virtual file has no write right */
+        uint32_t got;
+        e = wasi_v_read(c, f, v, nv, off, need & R_FD_SEEK, &got);
+        if (!e) put_u32(res, got);
+        return e;
+    }
     ssize_t r;
     if (fn == do_writev && !may_sigpipe(f)) fn = plain_writev;
     else if (fn == do_pwritev && !may_sigpipe(f)) fn = pwritev;
@@ -270,6 +278,12 @@ uint32_t FN(fd_readdir)(wasi_ctx *c, uint32_t fd, uint32_t buf, uint32_t len, ui
     if (e) return e;
     uint8_t *out = wasi_mem(c, buf, len), *used_p = wasi_mem(c, used_ptr, 4);
     if (!out || !used_p) return W_EFAULT;
+    if (f->vdir) {
+        uint32_t used;
+        e = wasi_v_readdir(c, f, out, len, cookie, &used);
+        if (!e) put_u32(used_p, used);
+        return e;
+    }
     if (!f->dir) {
         /* A fresh open file description: its position is the stream's own. */
         int d = openat(f->host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -341,6 +355,12 @@ uint32_t FN(fd_seek)(wasi_ctx *c, uint32_t fd, uint64_t off, uint32_t whence, ui
     if (whence > 2) return W_EINVAL;
     uint8_t *p = wasi_mem(c, newoff, 8);
     if (!p) return W_EFAULT;
+    if (f->vdir) {
+        uint64_t pos;
+        e = wasi_v_seek(c, f, off, whence, &pos);
+        if (!e) put_u64(p, pos);
+        return e;
+    }
     off_t r = lseek(f->host, (off_t)(int64_t)off, wh[whence]);
     if (r < 0) return wasi_errno(errno);
     put_u64(p, (uint64_t)r);
@@ -354,6 +374,7 @@ uint32_t FN(fd_tell)(wasi_ctx *c, uint32_t fd, uint32_t newoff) {
     if (e) return e;
     uint8_t *p = wasi_mem(c, newoff, 8);
     if (!p) return W_EFAULT;
+    if (f->vdir) { put_u64(p, f->vpos); return 0; }
     off_t r = lseek(f->host, 0, SEEK_CUR);
     if (r < 0) return wasi_errno(errno);
     put_u64(p, (uint64_t)r);

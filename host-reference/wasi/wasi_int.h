@@ -105,7 +105,24 @@ typedef struct {
     DIR *dir;                /* fd_readdir stream (lazily opened) */
     uint64_t dir_pos;        /* cookie of the entry dir will return next */
     int orig_fl;             /* borrowed fds: status flags to restore */
+    /* Virtual (wasi_vfs.c): host is -1 and these say what the fd is. */
+    int vdir;                /* 1 + index into ctx->vdirs; 0: a host fd */
+    int32_t vfile;           /* index into that directory's files; -1: the directory */
+    uint64_t vpos;           /* file position (<= INT64_MAX) */
+    uint16_t vflags;         /* fdflags given at open, reported by fd_fdstat_get */
 } wasi_fd;
+
+/* A virtual read-only directory and its memory-backed files. */
+typedef struct {
+    char *name;
+    const uint8_t *data;     /* the host's memory, never copied or freed here */
+    uint64_t size;
+} wasi_vent;
+typedef struct {
+    int pre;                 /* index into ctx->pre_names */
+    wasi_vent *files;
+    uint32_t n;
+} wasi_vdir;
 
 struct Z_wasi_snapshot_preview1_instance_t {
     wasm_rt_memory_t *mem;
@@ -113,6 +130,7 @@ struct Z_wasi_snapshot_preview1_instance_t {
     char **envp; uint32_t envc; uint32_t env_bytes;
     char **pre_names; int n_pre;
     wasi_fd *fds; uint32_t nfds;
+    wasi_vdir *vdirs; int n_vdirs;
 };
 
 #define WASI_MAX_FDS 4096u
@@ -171,6 +189,30 @@ void wasi_put_filestat(uint8_t *p, const struct stat *st);
 
 /* fst_flags + times -> utimensat times; EINVAL for contradictory flags. */
 uint32_t wasi_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ts[2]);
+
+/* ---- virtual files (wasi_vfs.c) ---------------------------------------- */
+/* Rights a virtual directory and its files can ever have: reading, never
+ * anything that changes or syncs. */
+#define R_VFILE (R_FD_READ | R_FD_SEEK | R_FD_TELL | R_FD_ADVISE | R_FD_FILESTAT_GET | \
+                 R_POLL_FD_READWRITE)
+#define R_VDIR (R_PATH_OPEN | R_FD_READDIR | R_PATH_FILESTAT_GET | R_FD_FILESTAT_GET | \
+                R_PATH_READLINK)
+/* The fd_* calls on a virtual fd, called once the fd's rights and every
+ * guest pointer have been checked; same results as on a regular file. */
+wasi_vent *wasi_v_file(wasi_ctx *c, const wasi_fd *f);
+uint32_t wasi_v_read(wasi_ctx *c, wasi_fd *f, const struct iovec *v, int nv, uint64_t off,
+                     bool at, uint32_t *nread);
+uint32_t wasi_v_seek(wasi_ctx *c, wasi_fd *f, uint64_t off, uint32_t whence, uint64_t *pos);
+void wasi_v_filestat(wasi_ctx *c, const wasi_fd *f, uint8_t out[64]);
+uint32_t wasi_v_readdir(wasi_ctx *c, wasi_fd *f, uint8_t *out, uint32_t len, uint64_t cookie,
+                        uint32_t *used);
+/* The path_* calls whose rights a virtual directory has; fd is open and
+ * virtual, result pointers already checked. */
+uint32_t wasi_v_open(wasi_ctx *c, wasi_fd *d, uint32_t path, uint32_t len, uint32_t oflags,
+                     uint64_t base, uint64_t inh, uint32_t fdflags, uint8_t *fd_out);
+uint32_t wasi_v_path_filestat(wasi_ctx *c, uint32_t fd, uint32_t path, uint32_t len,
+                              uint8_t out[64]);
+uint32_t wasi_v_readlink(wasi_ctx *c, uint32_t fd, uint32_t path, uint32_t len);
 
 /* ---- paths -------------------------------------------------------------- */
 /* Copies the guest path [ptr, ptr+len) into a NUL-terminated host buffer

@@ -116,6 +116,12 @@ static uint32_t read_sub(wasi_ctx *c, const uint8_t *p, sub_t *s, struct pollfd 
     wasi_fd *f;
     uint32_t e = wasi_fd_get(c, get_u32(p + 16), s->type == EV_FD_READ ? R_FD_READ : R_FD_WRITE, &f);
     if (e) { s->error = (uint16_t)e; s->ready = true; return 0; }
+    if (f->vdir) {   /* a virtual file: always ready, like a regular one */
+        uint64_t size = wasi_v_file(c, f)->size;
+        s->ready = true;
+        if (size > f->vpos) s->nbytes = size - f->vpos;
+        return 0;
+    }
     struct stat st;
     if (fstat(f->host, &st) == 0 && S_ISREG(st.st_mode)) {
         s->ready = true;

@@ -21,8 +21,15 @@ static uint32_t at(wasi_ctx *c, uint32_t fd, uint64_t need, uint32_t path, uint3
     uint32_t e = wasi_fd_get(c, fd, need, &f);
     if (e) return e;
     if (f->type != W_FT_DIR) return W_ENOTDIR;
+    /* A virtual directory answers the calls it has rights for itself;
+     * no other reaches here with its rights, and none gets a host fd. */
+    if (f->vdir) return W_ENOTCAPABLE;
     if ((e = wasi_copy_path(c, path, len, p, sizeof p))) return e;
     return wasi_resolve(f->host, p, follow, parent, name);
+}
+
+static bool is_virtual(wasi_ctx *c, uint32_t fd) {
+    return fd < c->nfds && c->fds[fd].used && c->fds[fd].vdir;
 }
 
 static uint32_t done(int parent, int r) {
@@ -45,6 +52,7 @@ uint32_t FN(path_filestat_get)(wasi_ctx *c, uint32_t fd, uint32_t flags, uint32_
     char name[256];
     uint8_t *out = wasi_mem(c, buf, 64);
     if (!out) return W_EFAULT;
+    if (is_virtual(c, fd)) return wasi_v_path_filestat(c, fd, path, len, out);
     uint32_t e = at(c, fd, R_PATH_FILESTAT_GET, path, len, flags & W_LOOKUP_FOLLOW, &p, name);
     if (e) return e;
     struct stat st;
@@ -99,6 +107,7 @@ uint32_t FN(path_open)(wasi_ctx *c, uint32_t fd, uint32_t dirflags, uint32_t pat
     uint64_t dinh = d->inh;
     base &= dinh;
     inh &= dinh;
+    if (d->vdir) return wasi_v_open(c, d, path, len, oflags, base, inh, fdflags, out);
 
     int p;
     char name[256];
@@ -149,6 +158,7 @@ uint32_t FN(path_readlink)(wasi_ctx *c, uint32_t fd, uint32_t path, uint32_t len
     char name[256], target[PATH_MAX];
     uint8_t *out = wasi_mem(c, buf, buf_len), *up = wasi_mem(c, used, 4);
     if (!out || !up) return W_EFAULT;
+    if (is_virtual(c, fd)) return wasi_v_readlink(c, fd, path, len);
     uint32_t e = at(c, fd, R_PATH_READLINK, path, len, false, &p, name);
     if (e) return e;
     ssize_t n = readlinkat(p, name, target, sizeof target);
