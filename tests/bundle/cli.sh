@@ -99,6 +99,42 @@ else
     echo "note: hello.wasm, wasmlet-run or wasm-opt missing: --optimize run check skipped"
 fi
 
+# wasmlet-run with bundles (when it and the hello guest are built): trust
+# from --trust or the per-user folder, unsigned only when allowed, tampered
+# members refused, keys made by minisign accepted, nothing extracted.
+RUN="${WASMLET_BIN:-}/wasmlet-run"
+if [ -f "$HELLO" ] && [ -x "$RUN" ]; then
+    "$PACK" build --wasm "$HELLO" --model "default=$T/m.gguf" --name hello --version 1 -s "$T/k.sec" -o "$T/hs.wasmlet" 2>/dev/null
+    "$PACK" build --wasm "$HELLO" --model "default=$T/m.gguf" --name hello --version 1 -o "$T/hu.wasmlet" 2>/dev/null
+    "$RUN" "$HELLO" 2>&1 | grep -v argv >"$T/run1.txt"
+    mkdir -p "$T/tmp"
+    TMPDIR="$T/tmp" "$RUN" --trust "$T/k.pub" "$T/hs.wasmlet" 2>&1 | grep -v argv >"$T/run3.txt"
+    check "wasmlet-run runs a signed bundle like the bare guest" cmp -s "$T/run1.txt" "$T/run3.txt"
+    check "  ... without extracting anything" test -z "$(ls -A "$T/tmp")"
+    check "wasmlet-run refuses an untrusted signer" test "$(status "$RUN" "$T/hs.wasmlet")" = 126
+    check "  ... naming the key" grep -q "which is not trusted" "$T/err"
+    mkdir -p "$XDG_CONFIG_HOME/wasmlet/trusted-keys" && cp "$T/k.pub" "$XDG_CONFIG_HOME/wasmlet/trusted-keys/ci.pub"
+    chmod 755 "$XDG_CONFIG_HOME/wasmlet/trusted-keys"; chmod 644 "$XDG_CONFIG_HOME/wasmlet/trusted-keys/ci.pub"
+    check "wasmlet-run trusts the per-user keys folder" test "$(status "$RUN" "$T/hs.wasmlet")" = 0
+    rm -r "$XDG_CONFIG_HOME/wasmlet/trusted-keys"
+    check "wasmlet-run refuses an unsigned bundle" test "$(status "$RUN" --trust "$T/k.pub" "$T/hu.wasmlet")" = 126
+    check "  ... pointing at --allow-unsigned" grep -q "allow-unsigned" "$T/err"
+    check "wasmlet-run --allow-unsigned" test "$(status "$RUN" --allow-unsigned "$T/hu.wasmlet")" = 0
+    if [ -f "$T/mw.key" ]; then
+        cp "$T/hs.wasmlet" "$T/hm.wasmlet"
+        "$PACK" sign -s "$T/mw.key" "$T/hm.wasmlet" 2>/dev/null
+        check "wasmlet-run accepts a bundle signed with a minisign -G key" test "$(status "$RUN" --trust "$T/mw.pub" "$T/hm.wasmlet")" = 0
+    fi
+    # One flipped byte in the model member.
+    off=$("$PACK" inspect --json "$T/hs.wasmlet" | grep -o '"path": "models/default.gguf", "offset": [0-9]*' | grep -o '[0-9]*$')
+    cp "$T/hs.wasmlet" "$T/hx.wasmlet"
+    printf 'X' | dd of="$T/hx.wasmlet" bs=1 seek=$((off + 100)) conv=notrunc status=none
+    check "wasmlet-run refuses a tampered model" test "$(status "$RUN" --trust "$T/k.pub" "$T/hx.wasmlet")" = 126
+    check "  ... saying which member" grep -q "member 'models/default.gguf': SHA-256 mismatch" "$T/err"
+else
+    echo "note: wasmlet-run or hello.wasm missing: wasmlet-run bundle checks skipped"
+fi
+
 # On a terminal (script(1) gives us one): the password prompt does not echo,
 # and large jobs draw a progress bar on stderr.
 if command -v script >/dev/null; then
