@@ -328,9 +328,9 @@ int nn_embed(nn_host *h, nn_exec *c) {
         return NN_RUNTIME_ERROR;
     }
     c->out.len = 0;
-    json_buf_raw(&c->out, "{\"n_embedding\":", 15);
+    json_buf_raw(&c->out, "{\"n_embedding\":", strlen("{\"n_embedding\":"));
     json_buf_i64(&c->out, n);
-    json_buf_raw(&c->out, ",\"embedding\":[", 14);
+    json_buf_raw(&c->out, ",\"embedding\":[", strlen(",\"embedding\":["));
     for (int i = 0; i < n; i++) {
         if (i) json_buf_raw(&c->out, ",", 1);
         json_buf_f64(&c->out, v[i]);
@@ -342,9 +342,10 @@ int nn_embed(nn_host *h, nn_exec *c) {
 }
 
 void nn_metadata_json(const nn_exec *c, json_buf *b) {
-    json_buf_raw(b, "{\"input_tokens\":", 16);
+    json_buf_raw(b, "{\"input_tokens\":", strlen("{\"input_tokens\":"));
     json_buf_u64(b, c->prompt.n);
-    json_buf_raw(b, ",\"output_tokens\":", 17);
+    json_buf_raw(b, ",\"output_tokens\":", strlen(",\"output_tokens\":"));
     json_buf_i64(b, c->n_out);
-    json_buf_raw(b, ",\"llama_build_number\":0,\"llama_commit\":\"wasmlet\"}", 50);
+    static const char tail[] = ",\"llama_build_number\":0,\"llama_commit\":\"wasmlet\"}";
+    json_buf_raw(b, tail, sizeof tail - 1);
 }

@@ -8,14 +8,18 @@
 #include <unistd.h>
 
 bool run_is_bundle(const char *path) {
+    unsigned char h[512] = {0};
+    ssize_t n = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    unsigned char h[4] = {0};
-    ssize_t n = read(fd, h, 4);
-    close(fd);
-    /* Anything that is not a wasm module is handed to the bundle reader,
-     * which says precisely what is wrong with it. */
-    return !(n == 4 && h[0] == 0 && h[1] == 'a' && h[2] == 's' && h[3] == 'm');
+    if (fd >= 0) {
+        n = read(fd, h, sizeof h);
+        close(fd);
+    }
+    if (n >= 4 && h[0] == 0 && h[1] == 'a' && h[2] == 's' && h[3] == 'm') return false;
+    if (n >= 262 && memcmp(h + 257, "ustar", 5) == 0) return true;
+    /* Neither magic: the name says which reader gives the better message. */
+    size_t len = strlen(path);
+    return len >= 8 && strcmp(path + len - 8, ".wasmlet") == 0;
 }
 
 static bool map(run_bundle *rb, const char *member, const void **data, size_t *len, char *err, size_t errlen) {

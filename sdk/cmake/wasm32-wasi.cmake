@@ -7,6 +7,8 @@
 # /usr/include and silently pick up glibc headers, so we build a clean sysroot
 # of two symlinks and point clang at it.
 set(CMAKE_SYSTEM_NAME WASI)
+# Platform/WASI.cmake beside this file gives executables their .wasm suffix.
+list(APPEND CMAKE_MODULE_PATH ${CMAKE_CURRENT_LIST_DIR})
 set(CMAKE_SYSTEM_VERSION 1)
 set(CMAKE_SYSTEM_PROCESSOR wasm32)
 
@@ -37,8 +39,6 @@ endif()
 set(CMAKE_SYSROOT ${WASI_SYSROOT})
 
 set(CMAKE_C_COMPILER_WORKS ON)   # try_compile cannot run a wasm binary
-set(CMAKE_EXECUTABLE_SUFFIX ".wasm")
-set(CMAKE_STATIC_LIBRARY_SUFFIX ".a")
 
 # Stack first: a C stack overflow traps at once instead of silently
 # overwriting static data. An explicit stack size documents the budget.
@@ -46,6 +46,15 @@ if(NOT WASI_STACK_SIZE)
   set(WASI_STACK_SIZE 1048576)
 endif()
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--stack-first -Wl,-z,stack-size=${WASI_STACK_SIZE}")
+
+# The installed SDK (share/wasmlet/wasm32-wasi beside this file's folder):
+#   target_include_directories(app PRIVATE ${WASMLET_INCLUDE_DIR})
+#   target_link_libraries(app PRIVATE ${WASMLET_LIBRARY})
+get_filename_component(_wl_sdk ${CMAKE_CURRENT_LIST_DIR}/../wasm32-wasi ABSOLUTE)
+if(EXISTS ${_wl_sdk}/lib/libwasmlet.a)
+  set(WASMLET_INCLUDE_DIR ${_wl_sdk}/include)
+  set(WASMLET_LIBRARY ${_wl_sdk}/lib/libwasmlet.a)
+endif()
 
 set(CMAKE_FIND_ROOT_PATH ${WASI_SYSROOT})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)

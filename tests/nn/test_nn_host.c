@@ -75,10 +75,13 @@ static u32 config(nn_host *h, u32 c, const char *j) {
     return Z_wasi_ephemeral_nnZ_set_input(h, c, 1, tensor(j, (u32)strlen(j), 3));
 }
 
+static u32 last_written;
+
 /* Output `index` into a malloc'd string. */
 static char *output(nn_host *h, u32 c, u32 index, u32 *rc) {
     u32 buf = galloc(65536), w = galloc(4);
     *rc = Z_wasi_ephemeral_nnZ_get_output(h, c, index, buf, 65536, w);
+    last_written = rd(w);
     char *s = malloc(rd(w) + 1);
     memcpy(s, mem.data + buf, rd(w));
     s[rd(w)] = 0;
@@ -169,7 +172,9 @@ int main(void) {
     if (strcmp(got, want) != 0) fprintf(stderr, "got:  %.120s\nwant: %.120s\n", got, want);
     char *meta = output(h, c, 1, &rc);
     EQ(rc, NN_OK);
-    CHECK(strstr(meta, "\"input_tokens\":1,\"output_tokens\":256") != NULL);
+    CHECK(strcmp(meta, "{\"input_tokens\":1,\"output_tokens\":256,\"llama_build_number\":0,"
+                       "\"llama_commit\":\"wasmlet\"}") == 0);
+    EQ(strlen(meta), last_written);   /* bytes_written: no trailing NUL */
     free(meta);
 
     /* 7: a short buffer gets bytes_written = needed. */
