@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Developer entry point. Usage:
-#   ./dev.sh demo            install what is missing, build, run the main job
+#   ./dev.sh demo [--model F.gguf] [PROMPT]
+#                            install what is missing, build, pack the chat
+#                            example into a signed bundle and run it
 #   ./dev.sh test [MODE]     install what is missing, build, run all tests
 #   ./dev.sh build [MODE]    build only           MODE: release (default) | asan
 #   ./dev.sh bench           build (release) and print the benchmark tables
@@ -58,5 +60,5 @@ case "$cmd" in
   demo)
     setup; build release
     exec "$ROOT/scripts/demo.sh" "$ROOT/build/release" "$@" ;;
-  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
