@@ -4,7 +4,9 @@
  * args, environment, the three standard streams and the preopened
  * directories it was granted (--dir HOST[:GUEST][:ro]). Every path a guest
  * names is resolved beneath one preopen (no "..", absolute paths or
- * symlinks out; openat2 RESOLVE_BENEATH where the kernel has it). Every
+ * symlinks out; openat2 RESOLVE_BENEATH where the kernel has it), and any
+ * read-only virtual files the host added (bytes in host memory, e.g. a
+ * bundle member mapped in place, shown in a virtual preopen). Every
  * guest pointer/length is checked against the guest memory before use; a
  * bad one is errno FAULT, never a host crash. Errno values are WASI's.
  *

@@ -4,7 +4,9 @@
  * endian, as wasi_snapshot_preview1 defines them), the context and its fd
  * table, bounds-checked access to guest memory (every helper returns false
  * for a range outside the memory's current size, so callers answer FAULT),
- * host errno -> WASI errno mapping, and path resolution beneath a preopen.
+ * host errno -> WASI errno mapping, path resolution beneath a preopen, and
+ * the entry points of virtual (memory-backed, read-only) fds, which have
+ * no host fd (host -1) and are answered by wasi_vfs.c.
  */
 #ifndef WASMLET_WASI_INT_H
 #define WASMLET_WASI_INT_H

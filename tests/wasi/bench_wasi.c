@@ -79,6 +79,24 @@ static void op_readdir(void) {
     }
 }
 
+/* Virtual files (a second context, vc: /bundle at fd 3) next to a host
+ * file of the same size read through c (fd 8). */
+static wasi_ctx *vc;
+static uint32_t host_fd8 = 8, vfile_fd;
+static void op_vopen_close(void) {
+    uint32_t e = W(path_open)(vc, 3, 0, 1024, 14, 0, RT_FD_READ, 0, 0, 256);
+    if (!e) W(fd_close)(vc, g32(256));
+}
+static void op_vstat(void) { W(path_filestat_get)(vc, 3, 0, 1024, 14, 600); }
+static void op_vpread(void) {
+    s32(512, 4096); s32(516, 16384);
+    W(fd_pread)(vc, vfile_fd, 512, 1, 65536, 256);
+}
+static void op_hpread(void) {
+    s32(512, 4096); s32(516, 16384);
+    W(fd_pread)(c, host_fd8, 512, 1, 65536, 256);
+}
+
 int main(void) {
     char p[512];
     h_mem_reset();
@@ -125,6 +143,29 @@ int main(void) {
     run("path_open + fd_close a/b/c.txt (portable walk)", op_open_close, 50000);
     wasi_path_force_walk(0);
     run("fd_readdir 102 entries, 4 KiB buffer", op_readdir, 5000);
+
+    enum { VSIZE = 1 << 20 };
+    char *bytes = malloc(VSIZE), err[256];
+    if (!bytes) return 1;
+    for (int i = 0; i < VSIZE; i++) bytes[i] = (char)(i * 7);
+    snprintf(p, sizeof p, "%s/big.bin", sb.box);
+    FILE *f = fopen(p, "wb");
+    if (!f || fwrite(bytes, 1, VSIZE, f) != VSIZE || fclose(f)) return 1;
+    if (h_open(c, 3, "big.bin", 0, 0, RT_FD_READ | RT_FD_SEEK, 0, &fd) || fd != host_fd8) return 1;
+    wasi_config vcfg = {.fd_stdin = -1, .fd_stdout = -1, .fd_stderr = -1};
+    vc = wasi_ctx_new(&vcfg, err, sizeof err);
+    if (!vc || wasi_ctx_add_vfile(vc, "/bundle", "tokenizer.gguf", bytes, VSIZE, err, sizeof err))
+        return 1;
+    wasi_ctx_set_memory(vc, &h_mem);
+    gstr(1024, "tokenizer.gguf");
+    if (W(path_open)(vc, 3, 0, 1024, 14, 0, RT_FD_READ | RT_FD_SEEK, 0, 0, 256)) return 1;
+    vfile_fd = g32(256);
+    run("path_open + fd_close, virtual file", op_vopen_close, 200000);
+    run("path_filestat_get, virtual file", op_vstat, 200000);
+    run("fd_pread 16 KiB, host file (page cache)", op_hpread, 50000);
+    run("fd_pread 16 KiB, virtual file (memcpy)", op_vpread, 50000);
+    wasi_ctx_free(vc);
+    free(bytes);
     wasi_ctx_free(c);
     sb_remove(&sb);
     return 0;
