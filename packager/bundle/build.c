@@ -50,10 +50,10 @@ static bool same_identity(const struct stat *a, const struct stat *b) {
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* Times older than the coarse-timestamp window (see vcache.h). */
-static bool settled(const struct stat *st) {
-    time_t now = time(NULL);
-    return now - st->st_mtim.tv_sec >= VCACHE_RACY_SECONDS && now - st->st_ctim.tv_sec >= VCACHE_RACY_SECONDS;
+/* Times older than the coarse-timestamp window when st was taken at
+ * time `at` (see vcache.h). */
+static bool settled(const struct stat *st, time_t at) {
+    return at - st->st_mtim.tv_sec >= VCACHE_RACY_SECONDS && at - st->st_ctim.tv_sec >= VCACHE_RACY_SECONDS;
 }
 
 static bool copy_member(tarw *w, const src_member *s, progress *pg, uint64_t *done, uint64_t total,
@@ -181,6 +181,7 @@ typedef struct {
     uint64_t size;
     uint8_t sha[32];
     struct stat st;   /* identity when hashed */
+    time_t at;        /* when st was taken */
 } input;
 
 static bool open_input(const char *path, input *in, progress *pg, char *err, size_t errlen) {
@@ -189,6 +190,7 @@ static bool open_input(const char *path, input *in, progress *pg, char *err, siz
     in->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);   /* a FIFO must not block us */
     if (in->fd < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
     if (fstat(in->fd, &in->st) != 0 || !S_ISREG(in->st.st_mode)) return fail(err, errlen, "%s: not a regular file", path);
+    in->at = time(NULL);
     in->size = (uint64_t)in->st.st_size;
     progress_start(pg, "hashing", in->size);
     bool ok = bundle_hash_range(in->fd, 0, in->size, in->sha, progress_cb, pg, 0, in->size, inner, sizeof inner);
@@ -378,13 +380,13 @@ bool bundle_build(const build_opts *o, char *err, size_t errlen) {
     memcpy(m.members[0].sha256, wasm_sha, 32);
     if (o->tokenizer_path) {
         src[k] = (src_member){MANIFEST_TOKENIZER_PATH, NULL, tok_in.fd, 0, tok_in.size, tok_in.sha,
-                              settled(&tok_in.st) ? &tok_in.st : NULL};
+                              settled(&tok_in.st, tok_in.at) ? &tok_in.st : NULL};
         m.members[k] = (manifest_member){strdup(MANIFEST_TOKENIZER_PATH), tok_in.size, {0}};
         memcpy(m.members[k++].sha256, tok_in.sha, 32);
     }
     for (size_t i = 0; i < o->n_models; i++) {
         src[k] = (src_member){m.models[i].path, NULL, mod_in[i].fd, 0, mod_in[i].size, mod_in[i].sha,
-                              settled(&mod_in[i].st) ? &mod_in[i].st : NULL};
+                              settled(&mod_in[i].st, mod_in[i].at) ? &mod_in[i].st : NULL};
         m.members[k] = (manifest_member){strdup(m.models[i].path), mod_in[i].size, {0}};
         memcpy(m.members[k++].sha256, mod_in[i].sha, 32);
     }
@@ -434,6 +436,7 @@ static bool resign(const char *path, const ms_seckey *key, const char *sig_text,
     progress pg;
     char e[400];
     struct stat st0;
+    time_t at = time(NULL);
     if (fstat(bundle_fd(b), &st0) != 0) {
         fail(err, errlen, "%s: fstat: %s", path, strerror(errno));
         bundle_close(b);
@@ -469,7 +472,7 @@ static bool resign(const char *path, const ms_seckey *key, const char *sig_text,
     for (size_t i = 0; i < n; i++) {
         const bundle_member *bm = bundle_member_at(b, i);
         src[i] = (src_member){bm->path, NULL, bundle_fd(b), bm->offset, bm->size, bm->sha256,
-                              settled(&st0) ? &st0 : NULL};
+                              settled(&st0, at) ? &st0 : NULL};
     }
     ok = sig && write_bundle(path, mj, mlen, sig, strlen(sig), src, n, err, errlen);
     free(sig);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tar.h"
@@ -308,6 +309,7 @@ bool bundle_check_members(bundle *b, unsigned flags, bool *cached, bundle_progre
     bool use_cache = !(flags & BUNDLE_NO_CACHE);
     if (cached) *cached = false;
     if (fstat(b->fd, &before) != 0) return fail(err, errlen, "fstat: %s", strerror(errno));
+    time_t started = time(NULL);
     if (use_cache && !(flags & BUNDLE_VERIFY_FULL) && vcache_lookup(&before, b->manifest_sha)) {
         if (cached) *cached = true;
         return true;
@@ -329,7 +331,7 @@ bool bundle_check_members(bundle *b, unsigned flags, bool *cached, bundle_progre
         }
         done += m->size;
     }
-    if (use_cache && fstat(b->fd, &after) == 0) vcache_store(&before, &after, b->manifest_sha);
+    if (use_cache && fstat(b->fd, &after) == 0) vcache_store(&before, &after, started, b->manifest_sha);
     return true;
 }
 

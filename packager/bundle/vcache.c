@@ -75,11 +75,10 @@ static bool same_identity(const struct stat *a, const struct stat *b) {
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-void vcache_store(const struct stat *before, const struct stat *after, const uint8_t manifest_sha[32]) {
+void vcache_store(const struct stat *before, const struct stat *after, time_t started, const uint8_t manifest_sha[32]) {
     char path[4096], tmp[4200], line[256];
     if (!same_identity(before, after)) return;   /* changed while we hashed */
-    time_t now = time(NULL);
-    if (now - after->st_mtim.tv_sec < VCACHE_RACY_SECONDS || now - after->st_ctim.tv_sec < VCACHE_RACY_SECONDS)
+    if (started - after->st_mtim.tv_sec < VCACHE_RACY_SECONDS || started - after->st_ctim.tv_sec < VCACHE_RACY_SECONDS)
         return;
     if (!entry_path(after, path, sizeof path)) return;
     int n = entry_line(after, manifest_sha, line, sizeof line);

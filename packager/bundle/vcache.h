@@ -5,8 +5,9 @@
  * whose SHA-256 is M". It lives in a private directory (created 0700,
  * refused unless owned by us and not accessible to others), one small file
  * per (device, inode). Entries are written only when the file's
- * timestamps are older than VCACHE_RACY_SECONDS (a write in the same
- * timestamp tick as our hashing would otherwise go unnoticed). Any
+ * timestamps were older than VCACHE_RACY_SECONDS when hashing started (a
+ * write in the same timestamp tick as our first fstat would otherwise
+ * leave the times unchanged). Any
  * problem with the cache makes lookups miss; it never causes a failure.
  */
 #ifndef WASMLET_VCACHE_H
@@ -16,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define VCACHE_RACY_SECONDS 2
 
@@ -23,7 +25,8 @@
  * ~/.cache/wasmlet/verified. Creates it; false when unusable. */
 bool vcache_dir(char *out, size_t outlen);
 bool vcache_lookup(const struct stat *st, const uint8_t manifest_sha[32]);
-/* before/after: fstat of the bundle before and after hashing. */
-void vcache_store(const struct stat *before, const struct stat *after, const uint8_t manifest_sha[32]);
+/* before/after: fstat of the bundle before and after hashing; started:
+ * the time of the first fstat. */
+void vcache_store(const struct stat *before, const struct stat *after, time_t started, const uint8_t manifest_sha[32]);
 
 #endif
