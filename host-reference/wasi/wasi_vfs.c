@@ -146,7 +146,6 @@ static uint32_t lookup(const wasi_vdir *v, const char *path, int32_t *file) {
     int32_t at = -1;
     for (const char *s = path; *s;) {
         size_t n = strcspn(s, "/");
-        if (at >= 0) return W_ENOTDIR;   /* a file with more path after it */
         if (n == 2 && s[0] == '.' && s[1] == '.') return W_ENOTCAPABLE;   /* above the root */
         if (!(n == 1 && s[0] == '.')) {
             for (uint32_t i = 0; i < v->n && at < 0; i++)
@@ -155,7 +154,7 @@ static uint32_t lookup(const wasi_vdir *v, const char *path, int32_t *file) {
             if (at < 0) return W_ENOENT;
         }
         s += n;
-        if (*s == '/' && at >= 0) return W_ENOTDIR;   /* "file/" */
+        if (*s == '/' && at >= 0) return W_ENOTDIR;   /* "file/", "file/x", "file/.." */
         while (*s == '/') s++;
     }
     *file = at;
