@@ -62,7 +62,7 @@ static int parse_args(int argc, char **argv, gen_opts *o) {
     o->n_predict = 128;
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     o->n_threads = nproc < 1 ? 1 : nproc > 64 ? 64 : (int)nproc;
-    o->n_batch = 512;
+    o->n_batch = 256;
     o->sp = llm_sampler_default_params();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
