@@ -149,8 +149,11 @@ static bool check_header(const uint8_t *h, uint64_t at, char *err, size_t errlen
 
 static bool end_of_archive(int fd, uint64_t file_size, uint64_t pos, char *err, size_t errlen) {
     uint8_t buf[TAR_BLOCK];
-    if (pos + TAR_BLOCK > file_size || !read_at(fd, buf, TAR_BLOCK, pos) || !all_zero(buf, TAR_BLOCK))
+    if (pos + TAR_BLOCK > file_size || !read_at(fd, buf, TAR_BLOCK, pos))
         return fail(err, errlen, "tar: offset %llu: end-of-archive marker is missing its second zero block (truncated)", (unsigned long long)pos);
+    if (!all_zero(buf, TAR_BLOCK))
+        return fail(err, errlen, "tar: offset %llu: data after the end of the archive (a lone zero block, then non-zero bytes)",
+                    (unsigned long long)pos);
     pos += TAR_BLOCK;
     if (file_size - pos > TRAILER_MAX)
         return fail(err, errlen, "tar: %llu bytes after the end of the archive", (unsigned long long)(file_size - pos));

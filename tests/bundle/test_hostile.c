@@ -311,6 +311,11 @@ int main(void) {
             expect(label, b.p, cuts[i], want[i]);
         }
         expect("no end marker", b.p, data_offset(v, 5) + 512, "without an end-of-archive marker (truncated)");
+        /* A byte flipped in the second end block. */
+        size_t end2 = data_offset(v, 5) + (v[5].len + 511) / 512 * 512 + 512;
+        b.p[end2 + 7] = 'x';
+        expect("flip in end block", b.p, b.n, "a lone zero block, then non-zero bytes");
+        b.p[end2 + 7] = 0;
         /* Garbage after the end of the archive. */
         b.p[b.n - 1] = 'x';
         expect("trailing data", b.p, b.n, "data after the end of the archive");
