@@ -20,6 +20,7 @@
 #define MAX_ENVS 1024
 #define MAX_PRELOADS 64
 #define MAX_TRUST 64
+#define BUNDLE_GUEST_DIR "/bundle"   /* where a bundle's tokenizer appears */
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -125,6 +126,20 @@ static int apply_manifest(const manifest *m, int ndirs, int *nenvs, uint64_t *ma
         envs[k] = kv;
     }
     *nenvs += (int)m->n_env;
+    /* The tokenizer is granted read-only as /bundle/<name> (a virtual
+     * file over the mapping); the SDK finds it through this variable. */
+    if (*nenvs + 1 > MAX_ENVS) {
+        fprintf(stderr, "wasmlet-run: too many environment variables\n");
+        return WLRT_EXIT_USAGE;
+    }
+    memmove(envs + 1, envs, (size_t)*nenvs * sizeof envs[0]);
+    const char *slash = strrchr(m->tokenizer, '/');
+    size_t n = strlen(slash ? slash + 1 : m->tokenizer) + sizeof "WASMLET_TOKENIZER=" + sizeof BUNDLE_GUEST_DIR + 1;
+    char *kv = malloc(n);
+    if (!kv) return WLRT_EXIT_REFUSED;
+    snprintf(kv, n, "WASMLET_TOKENIZER=%s/%s", BUNDLE_GUEST_DIR, slash ? slash + 1 : m->tokenizer);
+    envs[0] = kv;
+    (*nenvs)++;
     /* Limits: the stricter of the bundle's and the operator's. */
     if (m->max_memory && (!*max_mem || m->max_memory < *max_mem)) *max_mem = m->max_memory;
     uint64_t t = m->timeout_seconds * 1000;
@@ -258,6 +273,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "wasmlet-run: %s\n", err);
         status = WLRT_EXIT_USAGE;
         goto out;
+    }
+    if (is_bundle) {
+        const char *slash = strrchr(rb.m->tokenizer, '/');
+        if (wasi_ctx_add_vfile(ctx, BUNDLE_GUEST_DIR, slash ? slash + 1 : rb.m->tokenizer, rb.tokenizer,
+                               rb.tokenizer_len, err, sizeof err) != 0) {
+            fprintf(stderr, "wasmlet-run: %s: %s\n", path, err);
+            goto out;
+        }
     }
     nn_params np = {.compat_unbounded_output = compat != 0,
                     .ctx_cap = is_bundle ? (int64_t)rb.m->ctx_size : 0};

@@ -80,6 +80,18 @@ refused "a --dir the bundle does not ask for" "does not ask for directory '/othe
   "$RUN" --trust "$T/k.pub" --dir "$T/data:/other" "$T/app.wasmlet" default x
 refused "--trust on a plain wasm module" "for bundles" "$RUN" --trust "$T/k.pub" "$G/complete.wasm"
 
+# The tokenizer is granted read-only at /bundle/<name>, straight from the
+# mapping: the guest tokenizer reads it and agrees with the engine's.
+if [ -f "$G/tokenize.wasm" ]; then
+  "$PACK" build --wasm "$G/tokenize.wasm" --model "default=$model" --name tk --version 1 -s "$T/k.sec" \
+    -o "$T/tok.wasmlet" >/dev/null 2>&1
+  text="Once upon a time, Lily saw a big red ball."
+  got=$("$RUN" --trust "$T/k.pub" "$T/tok.wasmlet" /bundle/default.gguf "$text" --ids 2>&1)
+  want=$("$B/wasmlet-llm" -m "$model" --tokenize --bos -p "$text" 2>&1)
+  expect "guest tokenizer reads /bundle/default.gguf" "$(echo $got)" "$(echo $want)"
+  refused "a file the bundle does not hold" "" "$RUN" --trust "$T/k.pub" "$T/tok.wasmlet" /bundle/nonexistent.gguf x
+fi
+
 # Zero copy: while the guest waits on stdin, the bundle file itself is
 # mapped into the host (the model is read from there, not from a copy).
 if [ -f "$G/chat.wasm" ]; then
