@@ -3,7 +3,8 @@
  *   wasmlet-pack synth -o OUT.gguf [--arch llama|qwen2] [--layers N] [--dim N]
  *       [--heads N] [--kv-heads N] [--ffn N] [--vocab N] [--ctx N]
  *       [--type F32|F16|BF16|Q8_0|Q4_0|Q4_1|Q5_0|Q5_1|Q4_K|Q5_K|Q6_K|Q4_K_M]
- *       [--seed N] [--rope-base F] [--tokenizer-from FILE.gguf]
+ *       [--seed N] [--rope-base F] [--rope-scale F] [--tied yes|no]
+ *       [--tokenizer-from FILE.gguf]
  *   wasmlet-pack synth --dequantize-from IN.gguf -o OUT.gguf
  *
  * Weights are a function of (seed, tensor name, element index) only, so
@@ -37,7 +38,8 @@ typedef struct {
     int layers, dim, heads, kv_heads, ffn, vocab, ctx;
     uint32_t type;
     uint64_t seed;
-    float rope_base;
+    float rope_base, rope_scale;   /* rope_scale > 0: linear RoPE scaling factor */
+    bool tied;                     /* no output.weight: token_embd is reused */
 } synth_opts;
 
 static int usage(const char *fmt, const char *a) {
@@ -166,6 +168,7 @@ static bool add_weights(synth_ctx *s) {
         }
     }
     if (!add_tensor(s, "output_norm.weight", GGML_F32, E, 1, 1.0f, 0.1f)) return false;
+    if (o->tied) return true;
     return add_matrix(s, "output.weight", pick(o->type, "output", 0, 1), E, V);
 }
 
@@ -278,6 +281,10 @@ static int synth_random(const synth_opts *o) {
     gguf_w_u32(w, KEY("attention.head_count_kv"), (uint32_t)opt.kv_heads);
     gguf_w_u32(w, KEY("rope.dimension_count"), (uint32_t)(opt.dim / opt.heads));
     gguf_w_f32(w, KEY("rope.freq_base"), opt.rope_base);
+    if (opt.rope_scale > 0) {
+        gguf_w_str(w, KEY("rope.scaling.type"), "linear");
+        gguf_w_f32(w, KEY("rope.scaling.factor"), opt.rope_scale);
+    }
     gguf_w_f32(w, KEY("attention.layer_norm_rms_epsilon"), 1e-5f);
 #undef KEY
     s.o = &opt;
@@ -394,6 +401,16 @@ int pack_synth(int argc, char **argv) {
             errno = 0;
             o.rope_base = strtof(v, &end);
             ok = *v && !errno && !*end && isfinite(o.rope_base) && o.rope_base > 0;
+        }
+        else if (strcmp(a, "--rope-scale") == 0) {
+            char *end;
+            errno = 0;
+            o.rope_scale = strtof(v, &end);
+            ok = *v && !errno && !*end && isfinite(o.rope_scale) && o.rope_scale > 0;
+        }
+        else if (strcmp(a, "--tied") == 0) {
+            ok = strcmp(v, "yes") == 0 || strcmp(v, "no") == 0;
+            o.tied = strcmp(v, "yes") == 0;
         }
         else if (strcmp(a, "--seed") == 0) {
             char *end;
