@@ -274,7 +274,8 @@ tarw *tarw_open(int fd, int64_t mtime, char *err, size_t errlen) {
     if (!w->a || archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
         archive_write_add_filter_none(w->a) != ARCHIVE_OK ||
         archive_write_set_bytes_per_block(w->a, 10240) != ARCHIVE_OK ||
-        archive_write_set_bytes_in_last_block(w->a, 10240) != ARCHIVE_OK ||
+        /* no padding after the end-of-archive marker: the file ends there */
+        archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
         archive_write_open_fd(w->a, fd) != ARCHIVE_OK) {
         fail(err, errlen, "tar: cannot start writing: %s", w->a ? archive_error_string(w->a) : "out of memory");
         tarw_abort(w);
