@@ -4,8 +4,9 @@
  * bounds, known, non-custom ones in the spec's order and at most once,
  * whose import section decodes (module/name strings and descriptors) and
  * whose exports include a function "_start" (a WASI command). It does not
- * check imports against the host's list: that is the runtime's import
- * checker (host-reference/rt), which wasmlet-run applies before running.
+ * check imports against the host's list: build adds that through the hook
+ * bundle_set_wasm_checker() (hostcheck/host_check.h wraps the runtime's own
+ * checker, which wasmlet-run also applies before running).
  */
 #ifndef WASMLET_WASM_CHECK_H
 #define WASMLET_WASM_CHECK_H
