@@ -165,7 +165,20 @@ static uint8_t *optimize_wasm(const char *in, size_t *len, char *err, size_t err
     pid_t pid;
     int status = 0;
     uint8_t *bytes = NULL;
-    if (posix_spawnp(&pid, "wasm-opt", NULL, NULL, argv, environ) != 0) {
+    /* The child gets our environment minus the signing password. */
+    size_t ne = 0;
+    while (environ[ne]) ne++;
+    char **envp = calloc(ne + 1, sizeof *envp);
+    if (!envp) {
+        unlink(out);
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0, k = 0; i < ne; i++)
+        if (strncmp(environ[i], "WASMLET_PASSWORD=", 17) != 0) envp[k++] = environ[i];
+    int spawned = posix_spawnp(&pid, "wasm-opt", NULL, NULL, argv, envp);
+    free(envp);
+    if (spawned != 0) {
         fail(err, errlen, "--optimize: cannot run wasm-opt (install binaryen)");
     } else if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fail(err, errlen, "--optimize: wasm-opt failed on %s (status %d)", in, WIFEXITED(status) ? WEXITSTATUS(status) : -1);

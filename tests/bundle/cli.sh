@@ -55,6 +55,15 @@ check "password not echoed" test "$(grep -c hunter2 "$T/err")" = 0
 check "verify after sign" test "$(status "$PACK" verify -p "$T/e.pub" "$T/u.wasmlet")" = 0
 check "the other key is refused" test "$(status "$PACK" verify -p "$T/k.pub" "$T/u.wasmlet")" = 1
 check "  ... naming the signer as untrusted" grep -q "not trusted" "$T/err"
+# The signing password does not reach child processes (wasm-opt here: a
+# stand-in that records its environment).
+mkdir -p "$T/fakebin"
+printf '#!/bin/sh\nenv >"%s/optenv"\ncp "$5" "$7"\n' "$T" >"$T/fakebin/wasm-opt"
+chmod +x "$T/fakebin/wasm-opt"
+check "build --optimize -s with WASMLET_PASSWORD" test "$(PATH="$T/fakebin:$PATH" WASMLET_PASSWORD='hunter2 x' status "$PACK" \
+      build --wasm "$T/app.wasm" --model "default=$T/m.gguf" --name chat --version 0.1 --optimize -s "$T/e.sec" -o "$T/o.wasmlet")" = 0
+check "  ... ran the stand-in wasm-opt" test -s "$T/optenv"
+check "  ... without the password in its environment" test "$(grep -c hunter2 "$T/optenv")" = 0
 printf 'wrong\n' >"$T/bad"
 check "wrong password" test "$(status "$PACK" sign -s "$T/e.sec" --password-file "$T/bad" "$T/u.wasmlet")" = 1
 check "  ... is named" grep -q "wrong password" "$T/err"
