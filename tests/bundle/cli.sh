@@ -58,7 +58,7 @@ check "  ... naming the signer as untrusted" grep -q "not trusted" "$T/err"
 # The signing password does not reach child processes (wasm-opt here: a
 # stand-in that records its environment).
 mkdir -p "$T/fakebin"
-printf '#!/bin/sh\nenv >"%s/optenv"\ncp "$5" "$7"\n' "$T" >"$T/fakebin/wasm-opt"
+printf '#!/bin/sh\nenv >"%s/optenv"\ncp "$4" "$6"\n' "$T" >"$T/fakebin/wasm-opt"
 chmod +x "$T/fakebin/wasm-opt"
 check "build --optimize -s with WASMLET_PASSWORD" test "$(PATH="$T/fakebin:$PATH" WASMLET_PASSWORD='hunter2 x' status "$PACK" \
       build --wasm "$T/app.wasm" --model "default=$T/m.gguf" --name chat --version 0.1 --optimize -s "$T/e.sec" -o "$T/o.wasmlet")" = 0
