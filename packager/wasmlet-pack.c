@@ -9,6 +9,8 @@
 #include "synth.h"
 #ifdef HAVE_BUNDLE
 #include "pack_cmds.h"
+#include "build.h"
+#include "host_check.h"
 #endif
 
 typedef struct {
@@ -31,6 +33,10 @@ static const subcommand commands[] = {
 
 int main(int argc, char **argv) {
     const size_t n = sizeof commands / sizeof commands[0];
+#ifdef HAVE_BUNDLE
+    /* build checks a guest's imports against what wasmlet-run provides. */
+    bundle_set_wasm_checker(bundle_host_wasm_check);
+#endif
     if (argc >= 2) {
         for (size_t i = 0; i < n; i++)
             if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);

@@ -64,7 +64,9 @@ refused "signed bundle, no trusted key at all" "key" "$RUN" "$T/app.wasmlet" def
 # A byte flipped in the model member (the file changes, so the verified
 # cache cannot vouch for it; the member hash catches it).
 cp "$T/app.wasmlet" "$T/flip.wasmlet"
-off=$(( $(stat -c %s "$T/flip.wasmlet") - 5000 ))
+# The model member's offset, as inspect reports it; flip a byte 1000 in.
+off=$("$PACK" inspect --json "$T/app.wasmlet" | grep -o '"path": "models/default.gguf", "offset": [0-9]*' | grep -o '[0-9]*$')
+off=$((off + 1000))
 printf '\x5a' | dd of="$T/flip.wasmlet" bs=1 seek=$off conv=notrunc status=none
 refused "bit flip in a member" "SHA-256 mismatch" "$RUN" --trust "$T/k.pub" "$T/flip.wasmlet" default x
 head -c 3000 "$T/app.wasmlet" > "$T/trunc.wasmlet"
@@ -73,6 +75,20 @@ printf 'not a bundle at all\n' > "$T/junk.wasmlet"
 refused "a text file" "junk.wasmlet" "$RUN" --trust "$T/k.pub" "$T/junk.wasmlet"
 : > "$T/empty.wasmlet"
 refused "an empty file" "empty.wasmlet" "$RUN" --trust "$T/k.pub" "$T/empty.wasmlet"
+
+# wasmlet-pack refuses, at pack time, a guest wasmlet-run could not run.
+if command -v wat2wasm >/dev/null; then
+  cat > "$T/badimport.wat" <<'WAT'
+(module
+  (import "env" "launch_missiles" (func $m (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (drop (call $m (i32.const 1)))))
+WAT
+  wat2wasm "$T/badimport.wat" -o "$T/badimport.wasm"
+  refused "pack: a guest importing what the host lacks" "env.launch_missiles" \
+    "$PACK" build --wasm "$T/badimport.wasm" --model "default=$model" --name b --version 1 -o "$T/bad.wasmlet"
+  expect "pack: no bundle left behind" "$(ls "$T"/bad.wasmlet* 2>/dev/null)" ""
+fi
 
 # Capabilities: only what the manifest asks for; its read-only stays so.
 mkdir -p "$T/data"
