@@ -224,6 +224,25 @@ int main(void) {
     /* 102: a prompt longer than the context (less 4). */
     EQ(prompt(h, c, "Once upon a time there was a little girl named Lily who loved to play"), NN_PROMPT_TOO_LONG);
 
+    /* Embedding mode: one pooled, L2-normalized vector as JSON. */
+    EQ(config(h, c, "{\"embedding\": true, \"ctx-size\": 512, \"ignore-eos\": false}"), NN_OK);
+    EQ(prompt(h, c, "Once upon a time"), NN_OK);
+    EQ(Z_wasi_ephemeral_nnZ_compute(h, c), NN_OK);
+    text = output(h, c, 0, &rc);
+    {
+        char jerr[128];
+        json_value *j = json_parse(text, strlen(text), jerr, sizeof jerr);
+        const json_value *n = json_get(j, "n_embedding"), *e = json_get(j, "embedding");
+        CHECK(n && n->is_int && n->integer == 64);
+        CHECK(e && e->type == JSON_ARRAY && e->len == 64);
+        double ss = 0;
+        for (size_t i = 0; e && i < e->len; i++) ss += e->items[i].number * e->items[i].number;
+        CHECK(ss > 0.999 && ss < 1.001);
+        json_free(j);
+    }
+    free(text);
+    EQ(config(h, c, "{\"embedding\": false}"), NN_OK);
+
     /* 1 and 2: bad JSON, wrong types, hostile pointers and handles. */
     EQ(config(h, c, "{\"temp\": "), NN_INVALID_ENCODING);
     EQ(config(h, c, "{\"temp\": \"hot\"}"), NN_INVALID_ARGUMENT);
