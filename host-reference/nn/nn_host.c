@@ -230,6 +230,12 @@ static bool hit_stop(const nn_exec *c, const char *stop, size_t piece_len) {
     return false;
 }
 
+/* Between tokens the host state is consistent and nothing temporary is
+ * live, so a guest past its time limit may be unwound right there instead
+ * of after the whole generation. The runtime defines this; hosts and tests
+ * without one (no time limits) get this empty default. */
+__attribute__((weak)) void wlrt_check_interrupt(void) {}
+
 int nn_compute(nn_host *h, nn_exec *c) {
     nn_graph *gr = &h->graphs[c->graph];
     char err[256];
@@ -253,6 +259,7 @@ int nn_compute(nn_host *h, nn_exec *c) {
             nn_log(h, "context full after %d tokens", gr->lctx_n_ctx);
             return NN_CONTEXT_FULL;
         }
+        wlrt_check_interrupt();
         if (!llm_eval(gr->lctx, &id, 1, false, err, sizeof err)) {
             nn_log(h, "evaluation failed: %s", err);
             return NN_RUNTIME_ERROR;

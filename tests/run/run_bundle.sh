@@ -133,5 +133,14 @@ if [ -f "$G/chat.wasm" ]; then
   expect "still nothing written to TMPDIR" "$(ls -A "$T/tmp")" ""
 fi
 
+# --timeout stops a long generation inside WASI-NN's compute, between tokens.
+start=$(date +%s%N)
+"$RUN" --timeout 0.5 --env n_predict=1000000 --env ctx_size=100000 \
+  --nn-preload "default:GGML:AUTO:$model" "$G/complete.wasm" default '' --ignore-eos >/dev/null 2>"$T/to.err"
+rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+if [ $rc -eq 210 ] && grep -q "trap: timeout" "$T/to.err" && [ $ms -lt 5000 ]; then ok "timeout inside compute ($ms ms)"
+else bad "timeout inside compute: rc $rc after $ms ms: $(cat "$T/to.err")"; fi
+
 echo "$fails failed"
 [ $fails -eq 0 ]
