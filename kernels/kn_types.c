@@ -45,9 +45,16 @@ uint32_t kn_act_type(uint32_t wtype) {
     }
 }
 
-/* F32 is type id 0, so "supported" cannot be kn_act_type() != 0. */
+/* Not kn_act_type() != 0: the half types' activation type, F32, is id 0. */
 int kn_type_supported(uint32_t wtype) {
-    return wtype == GGML_F32 || kn_act_type(wtype) != 0;
+    switch (wtype) {
+    case GGML_F32: case GGML_F16: case GGML_BF16:
+    case GGML_Q4_0: case GGML_Q4_1: case GGML_Q5_0: case GGML_Q5_1: case GGML_Q8_0:
+    case GGML_Q4_K: case GGML_Q5_K: case GGML_Q6_K:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 static uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }

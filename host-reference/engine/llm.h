@@ -89,7 +89,7 @@ void llm_sampler_apply_penalties(const llm_sampler *s, float *logits);
 typedef struct {
     int n_ctx;        /* positions in the KV cache; 0: the model's context_length */
     int n_threads;    /* >= 1 */
-    int n_batch;      /* tokens per forward pass when evaluating a prompt */
+    int n_batch;      /* tokens per forward pass when evaluating a prompt (at most 256) */
     bool kv_f16;      /* store K/V as F16 (default F32: exact) */
 } llm_context_params;
 

@@ -168,12 +168,6 @@ static bool check_shape(const gguf_tensor *t, const char *name, int n_dims,
                 name, got, (long long)ne0, (long long)ne1);
 }
 
-/* kn_type_supported() misses the half types (their activation type is
- * F32, id 0); they have matvec/matmul kernels, so accept them here. */
-static bool matrix_type_ok(uint32_t t) {
-    return t == GGML_F16 || t == GGML_BF16 || kn_type_supported(t);
-}
-
 /* A matrix of rows x cols (GGUF shape [cols, rows]). */
 static bool bind_matrix(llm_model *m, const char *name, int cols, int rows, bool optional,
                         llm_weight *w, char *err, size_t errlen) {
@@ -181,7 +175,7 @@ static bool bind_matrix(llm_model *m, const char *name, int cols, int rows, bool
     const gguf_tensor *t = find(m, name, optional, err, errlen);
     if (!t) return optional;
     if (!check_shape(t, name, 2, cols, rows, err, errlen)) return false;
-    if (!matrix_type_ok(t->type))
+    if (!kn_type_supported(t->type))
         return fail(err, errlen, "llm: tensor '%s' has unsupported type %s (%u)",
                     name, type_name(t->type), t->type);
     const gguf_type_info *ti = gguf_tensor_type_info(t->type);

@@ -433,6 +433,9 @@ static void test_dispatch(void) {
     CHECK(kn_get_isa((kn_isa)99) == NULL, "bogus isa refused");
     CHECK(kn_type_supported(GGML_F32) && kn_type_supported(GGML_Q6_K) && !kn_type_supported(GGML_Q2_K),
           "kn_type_supported");
+    /* the half types' activation type is F32, id 0: they are still supported */
+    CHECK(kn_type_supported(GGML_F16) && kn_type_supported(GGML_BF16) && !kn_type_supported(GGML_Q8_K) &&
+          !kn_type_supported(GGML_Q8_1) && !kn_type_supported(9999), "kn_type_supported: half/activation types");
     CHECK(kn_row_bytes(GGML_Q4_K, 512) == 288 && kn_row_bytes(GGML_Q8_0, 64) == 68, "kn_row_bytes");
 }
 
