@@ -14,8 +14,22 @@ static int missing(const char *mode) {
 }
 #endif
 
+/* Options that take no value; every other option's next argument is its
+ * value and is never read as a mode ("-p --tokenize" is a prompt). */
+static int is_switch(const char *a) {
+    static const char *const sw[] = { "--info", "--tokenize", "--all", "--bos", "--special",
+                                      "--ignore-eos", "--ids", "--kv-f16", "-h", "--help" };
+    for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
+        if (strcmp(a, sw[i]) == 0) return 1;
+    return strchr(a, '=') != NULL;   /* --flag=value */
+}
+
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && !is_switch(argv[i])) {
+            i++;   /* skip its value */
+            continue;
+        }
         if (strcmp(argv[i], "--info") == 0) {
 #ifdef HAVE_LLM_INFO
             return llm_cli_info(argc, argv);

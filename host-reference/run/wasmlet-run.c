@@ -142,7 +142,9 @@ static int apply_manifest(const manifest *m, int ndirs, int *nenvs, uint64_t *ma
     (*nenvs)++;
     /* Limits: the stricter of the bundle's and the operator's. */
     if (m->max_memory && (!*max_mem || m->max_memory < *max_mem)) *max_mem = m->max_memory;
-    uint64_t t = m->timeout_seconds * 1000;
+    /* A signed manifest is trusted to ask, not to overflow: clamp to what
+     * the command line itself accepts (1e7 s). */
+    uint64_t t = (m->timeout_seconds > 10000000 ? 10000000 : m->timeout_seconds) * 1000;
     if (t && (!*timeout_ms || t < *timeout_ms)) *timeout_ms = t;
     return 0;
 }
@@ -283,7 +285,7 @@ int main(int argc, char **argv) {
         }
     }
     nn_params np = {.compat_unbounded_output = compat != 0,
-                    .ctx_cap = is_bundle ? (int64_t)rb.m->ctx_size : 0};
+                    .ctx_cap = is_bundle ? (int64_t)(rb.m->ctx_size > (1u << 20) ? (1u << 20) : rb.m->ctx_size) : 0};
     nh = nn_host_new(reg, &np);
     if (!nh) goto out;
     wlrt_binding b[] = {{"wasi_snapshot_preview1", ctx}, {"wasi_ephemeral_nn", nh}};

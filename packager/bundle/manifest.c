@@ -76,6 +76,13 @@ const manifest_member *manifest_find_member(const manifest *m, const char *path)
 }
 
 bool manifest_validate(const manifest *m, char *err, size_t errlen) {
+    /* Limits: the bounds the command lines accept, so no consumer overflows. */
+    if (m->max_memory > (1ull << 32))
+        return fail(err, errlen, "manifest: limits.max_memory is over 4 GiB (a wasm32 memory's size)");
+    if (m->timeout_seconds > 10000000)
+        return fail(err, errlen, "manifest: limits.timeout_seconds is over 10000000");
+    if (m->ctx_size > (1u << 20))
+        return fail(err, errlen, "manifest: limits.ctx_size is over 1048576");
     if (!m->name[0] || !text_ok(m->name, 128)) return fail(err, errlen, "manifest: \"name\" must be 1-128 printable bytes");
     if (!m->version[0] || !text_ok(m->version, 64)) return fail(err, errlen, "manifest: \"version\" must be 1-64 printable bytes");
     if (!text_ok(m->description, 4096)) return fail(err, errlen, "manifest: \"description\" must be at most 4096 printable bytes");

@@ -131,6 +131,9 @@ int main(void) {
     bad_span("\"env\": {", "\n  },\n  \"limits\"", "\"env\": []", "capabilities.env must be an object");
     bad("\"ctx_size\": 2048", "\"ctx_size\": null", "limits.ctx_size must be a non-negative integer");
     bad("\"ctx_size\": 2048", "\"ctx_size\": 2048, \"gpu\": 1", "limits: unknown key \"gpu\"");
+    bad("\"ctx_size\": 2048", "\"ctx_size\": 1048577", "limits.ctx_size is over 1048576");
+    bad("\"timeout_seconds\": 60", "\"timeout_seconds\": 18446744073709551", "limits.timeout_seconds is over");
+    bad("\"max_memory\": 1073741824", "\"max_memory\": 4294967297", "limits.max_memory is over 4 GiB");
     bad_span("\"limits\": {", "\n}\n", "\"limits\": []", "limits must be an object");
     bad("{\n  \"format\"", "[{\n  \"format\"", "");
     bad("\n}\n", "\n}\n{}", "manifest: ");

@@ -112,6 +112,17 @@ static char *golden_text(const char *path) {
     return out;
 }
 
+/* Resident set size in kB (0 where /proc is missing). */
+static long rss_kb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0) kb = strtol(line + 6, NULL, 10);
+    if (f) fclose(f);
+    return kb;
+}
+
 static const char *shared_dir(void) {
     const char *s = getenv("WASMLET_SHARED");
     return s ? s : "../shared";
@@ -299,7 +310,9 @@ int main(void) {
     EQ(Z_wasi_ephemeral_nnZ_unload(h, g), NN_OK);
     EQ(Z_wasi_ephemeral_nnZ_unload(h, g), NN_INVALID_ARGUMENT);
     u32 first = 0;
+    long rss_before = 0;
     for (int i = 0; i < 100; i++) {
+        if (i == 10) rss_before = rss_kb();   /* after allocator warm-up */
         u32 gi = load(h, "default", NULL, &rc);
         if (rc != NN_OK) { EQ(rc, NN_OK); break; }
         if (i == 0) first = gi;
@@ -308,6 +321,34 @@ int main(void) {
         EQ(prompt(h, ci, "Once"), NN_OK);
         EQ(Z_wasi_ephemeral_nnZ_unload(h, gi), NN_OK);
     }
+    /* 90 more cycles of a 1.2 MB model must not grow the process. */
+    long grown = rss_kb() - rss_before;
+    CHECK(grown < 2048);
+    if (grown >= 2048) fprintf(stderr, "RSS grew by %ld kB over 90 load/unload cycles\n", grown);
+
+    /* --nn-compat=wasmedge-0.14: buf_max 0 means "large enough", but never
+     * more than 24 KiB and never past the end of guest memory. */
+    nn_params cp = { .log = log, .compat_unbounded_output = true };
+    nn_host *hc = nn_host_new(reg, &cp);
+    nn_host_set_memory(hc, &mem);
+    u32 gc = load(hc, "default", "{\"n-predict\": 256, \"temp\": 0}", &rc);
+    EQ(rc, NN_OK);
+    u32 cc = new_ctx(hc, gc);
+    EQ(prompt(hc, cc, ""), NN_OK);
+    EQ(Z_wasi_ephemeral_nnZ_compute(hc, cc), NN_OK);
+    u32 big = galloc(NN_COMPAT_OUTPUT_MAX + 16);
+    memset(mem.data + big, 0xAB, NN_COMPAT_OUTPUT_MAX + 16);
+    EQ(Z_wasi_ephemeral_nnZ_get_output(hc, cc, 0, big, 0, w), NN_OK);
+    CHECK(rd(w) > 500 && memcmp(mem.data + big, " Once upon a time", 17) == 0);
+    CHECK(mem.data[big + rd(w)] == 0xAB);                 /* nothing past the text */
+    /* An output that would run past the end of memory is refused, not written. */
+    EQ(Z_wasi_ephemeral_nnZ_get_output(hc, cc, 0, MEM_SIZE - 100, 0, w), NN_TOO_LARGE);
+    EQ(rd(w), 566);
+    CHECK(mem.data[MEM_SIZE - 100] == 0);
+    /* Without the switch, buf_max 0 is simply too small. */
+    EQ(Z_wasi_ephemeral_nnZ_get_output(h, first, 0, big, 0, w), NN_INVALID_ARGUMENT);  /* no such ctx now */
+    EQ(Z_wasi_ephemeral_nnZ_unload(hc, gc), NN_OK);
+    nn_host_free(hc);
     nn_host_free(h);
     nn_registry_free(reg);
     if (log != stderr) fclose(log);
