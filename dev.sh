@@ -21,6 +21,7 @@ PACKAGES=(
   unicode-data
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   rustc libstd-rust-dev-wasm32
+  python3
 )
 
 setup() {
