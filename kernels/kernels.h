@@ -65,6 +65,9 @@ typedef struct kn_ops {
     float (*dot_f32)(const float *a, const float *b, int n);
     /* y += a * x */
     void (*axpy)(float *y, float a, const float *x, int n);
+
+    /* matvec/matmul also take the packed types KN_Q4_0_R16, KN_Q8_0_R16 */
+    int packs_r16;
 } kn_ops;
 
 /* The table chosen for this CPU (and WASMLET_KERNELS). Thread-safe; the
@@ -81,6 +84,23 @@ uint32_t kn_act_type(uint32_t wtype);
 size_t kn_row_bytes(uint32_t type, int64_t n);
 /* Is this weight type supported by matvec/matmul? */
 int kn_type_supported(uint32_t wtype);
+
+/* Packed weights. A table that streams a repacked layout faster says so
+ * through kn_pack_type(); the engine repacks such a matrix once at load
+ * with kn_pack() and passes the packed type to matvec/matmul. The R16
+ * types interleave groups of 16 rows block by block (layout in
+ * kn_internal.h): the same bytes per row as the GGUF type, so row r0 of a
+ * range is still at W + r0*stride, but ranges must start at and span
+ * multiples of 16 rows. Activations are those of the unpacked type. With
+ * a packed type, matmul gives every activation row exactly the bits
+ * matvec gives it (prompt and generation agree bit for bit). */
+#define KN_Q4_0_R16 (0x100u | GGML_Q4_0)
+#define KN_Q8_0_R16 (0x100u | GGML_Q8_0)
+/* The packed type table o wants for this matrix, or 0 (keep it as is). */
+uint32_t kn_pack_type(const kn_ops *o, uint32_t wtype, int nrows, int ncols);
+/* nrows x ncols GGUF rows (contiguous) -> packed type ptype at dst
+ * (kn_row_bytes(ptype, ncols) * nrows bytes). Scalar, any table. */
+void kn_pack(uint32_t ptype, const void *src, void *dst, int nrows, int ncols);
 
 /* Reference conversions (scalar; for loading, synth, tests). */
 void kn_dequantize_row(uint32_t type, const void *src, float *dst, int64_t n);

@@ -62,6 +62,18 @@ _Static_assert(sizeof(blk_q5_K) == 176, "q5_K");
 _Static_assert(sizeof(blk_q6_K) == 210, "q6_K");
 _Static_assert(sizeof(blk_q8_K) == 292, "q8_K");
 
+/* Packed R16 types (kn_pack): rows in groups of 16; group g (rows 16g..)
+ * at g*16*stride holds, block after block (nb = ncols/32 of them), 16 f16
+ * scales (row order) then nv x 16 little-endian u32 words, word (v, r) =
+ * bytes 4v..4v+3 of row r's quants: Q4_0 nv = 4 (each word's low nibbles
+ * are elements 4v.., its high nibbles 16+4v..), Q8_0 nv = 8 with every
+ * byte stored as q + 128 (unsigned). Same size as the GGUF blocks. */
+typedef struct { uint16_t d[16]; uint32_t q[4][16]; } blk_q4_0_r16;
+typedef struct { uint16_t d[16]; uint32_t q[8][16]; } blk_q8_0_r16;
+_Static_assert(sizeof(blk_q4_0_r16) == 16 * sizeof(blk_q4_0), "q4_0 r16");
+_Static_assert(sizeof(blk_q8_0_r16) == 16 * sizeof(blk_q8_0), "q8_0 r16");
+enum { KN_R16_MAX_BLOCKS = 2048 };   /* rows up to 65536 elements */
+
 /* Block geometry of a type: elements and bytes per block; 0 if unknown. */
 int kn_block_info(uint32_t type, uint32_t *elems, uint32_t *bytes);
 
@@ -121,6 +133,11 @@ void kn_matmul_tiled(kn_vec_dot_fn dot, uint32_t wtype, const void *W, size_t st
 /* The AVX2 row dot (x86_avx2.c), which the AVX-512 table reuses for the
  * types it has no better kernel for. */
 float kn_avx2_vec_dot(uint32_t wtype, const void *w, const void *xq, int n);
+
+/* AVX-512 VNNI matvec/matmul of the R16 types (x86_avx512_r16.c): nrows a
+ * multiple of 16, ncol activation rows of nb Q8_0 blocks, xs bytes apart. */
+void kn_avx512_r16(uint32_t ptype, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
+                   float *Y, size_t ys, int nrows, int nb, int ncol);
 
 /* Per-ISA tables (each file defines one; NULL-safe when not compiled in). */
 extern const kn_ops kn_ops_scalar;

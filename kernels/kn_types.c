@@ -22,6 +22,8 @@ int kn_block_info(uint32_t type, uint32_t *elems, uint32_t *bytes) {
     case GGML_Q5_K: e = QK_K; b = sizeof(blk_q5_K); break;
     case GGML_Q6_K: e = QK_K; b = sizeof(blk_q6_K); break;
     case GGML_Q8_K: e = QK_K; b = sizeof(blk_q8_K); break;
+    case KN_Q4_0_R16: e = QK; b = sizeof(blk_q4_0); break;
+    case KN_Q8_0_R16: e = QK; b = sizeof(blk_q8_0); break;
     default: return 0;
     }
     if (elems) *elems = e;
@@ -39,6 +41,7 @@ uint32_t kn_act_type(uint32_t wtype) {
     switch (wtype) {
     case GGML_F32: case GGML_F16: case GGML_BF16: return GGML_F32;
     case GGML_Q4_0: case GGML_Q5_0: case GGML_Q8_0: return GGML_Q8_0;
+    case KN_Q4_0_R16: case KN_Q8_0_R16: return GGML_Q8_0;
     case GGML_Q4_1: case GGML_Q5_1: return GGML_Q8_1;
     case GGML_Q4_K: case GGML_Q5_K: case GGML_Q6_K: return GGML_Q8_K;
     default: return 0;
@@ -55,6 +58,33 @@ int kn_type_supported(uint32_t wtype) {
     default:
         return 0;
     }
+}
+
+uint32_t kn_pack_type(const kn_ops *o, uint32_t wtype, int nrows, int ncols) {
+    if (!o || !o->packs_r16 || nrows < 16 || nrows % 16 || ncols < QK || ncols % QK ||
+        ncols / QK > KN_R16_MAX_BLOCKS)
+        return 0;
+    return wtype == GGML_Q4_0 ? KN_Q4_0_R16 : wtype == GGML_Q8_0 ? KN_Q8_0_R16 : 0;
+}
+
+void kn_pack(uint32_t ptype, const void *src, void *dst, int nrows, int ncols) {
+    const int q8 = ptype == KN_Q8_0_R16, nv = q8 ? 8 : 4, nb = ncols / QK;
+    const size_t bsz = q8 ? sizeof(blk_q8_0) : sizeof(blk_q4_0), stride = (size_t)nb * bsz;
+    const uint32_t flip = q8 ? 0x80808080u : 0;
+    for (int g = 0; g < nrows / 16; g++)
+        for (int k = 0; k < nb; k++) {
+            uint8_t *out = (uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)k) * 16 * bsz;
+            for (int r = 0; r < 16; r++) {
+                const uint8_t *b = (const uint8_t *)src + (size_t)(16 * g + r) * stride + (size_t)k * bsz;
+                memcpy(out + 2 * r, b, 2);
+                for (int v = 0; v < nv; v++) {
+                    uint32_t w;
+                    memcpy(&w, b + 2 + 4 * v, 4);
+                    w ^= flip;
+                    memcpy(out + 32 + 4 * (16 * (size_t)v + (size_t)r), &w, 4);
+                }
+            }
+        }
 }
 
 static uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }

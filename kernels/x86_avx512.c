@@ -402,6 +402,7 @@ static void a512_matvec(uint32_t t, const void *W, size_t stride, const void *xq
                         float *y, int nrows, int ncols) {
     int nb = ncols / QK;
     switch (t) {
+    case KN_Q4_0_R16: case KN_Q8_0_R16: kn_avx512_r16(t, W, stride, xq, 0, y, 0, nrows, nb, 1); return;
     case GGML_Q4_0: mv_q4_0(W, stride, xq, y, nrows, nb); return;
     case GGML_Q5_0: mv_q5_0(W, stride, xq, y, nrows, nb); return;
     case GGML_Q8_0: mv_q8_0(W, stride, xq, y, nrows, nb); return;
@@ -492,6 +493,9 @@ FAM_MATMUL(mm_q8_0, FAM_Q8_0, mv_q8_0)
 static void a512_matmul(uint32_t t, const void *W, size_t stride, const void *xq, size_t xq_stride,
                         float *Y, size_t y_stride, int nrows, int ncols, int nb) {
     switch (t) {
+    case KN_Q4_0_R16: case KN_Q8_0_R16:
+        kn_avx512_r16(t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb);
+        return;
     case GGML_Q4_0: mm_q4_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
     case GGML_Q5_0: mm_q5_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
     case GGML_Q8_0: mm_q8_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
@@ -584,4 +588,5 @@ const kn_ops kn_ops_avx512 = {
     .attention = a512_attention,
     .dot_f32 = a512_dot_f32,
     .axpy = a512_axpy,
+    .packs_r16 = 1,
 };

@@ -8,8 +8,9 @@
 #include "llm.h"
 #include "pool.h"
 
-/* A weight matrix as the file holds it: rows outputs of cols inputs,
- * row r at data + r*stride bytes, in GGUF block layout. */
+/* A weight matrix: rows outputs of cols inputs, row r at data + r*stride
+ * bytes, in GGUF block layout as the file holds it, or repacked at load
+ * (type is then a kernels.h packed type, ranges in multiples of 16 rows). */
 typedef struct {
     const void *data;
     uint32_t type;
@@ -34,6 +35,8 @@ struct llm_model {
     llm_layer *layers;
     float **converted;         /* F32 copies of half-precision 1-D tensors */
     int n_converted;
+    void **packed;             /* repacked matrices (kn_pack), 64-aligned */
+    int n_packed;
 };
 
 struct llm_sampler;

@@ -286,6 +286,39 @@ static bool bind_tensors(llm_model *m, char *err, size_t errlen) {
     return true;
 }
 
+/* Repack the matrices the kernel table streams faster in another layout
+ * (kn_pack_type): one copy each, made once here; the mapped originals are
+ * not touched again. The token embedding stays as mapped (rows are looked
+ * up one at a time); a tied output matrix gets its own packed copy. */
+static bool pack_matrix(llm_model *m, llm_weight *w, char *err, size_t errlen) {
+    uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
+    if (!pt) return true;
+    size_t bytes = w->stride * (size_t)w->rows;
+    void *buf = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    void **list = realloc(m->packed, (size_t)(m->n_packed + 1) * sizeof *list);
+    if (list) m->packed = list;
+    if (!buf || !list) {
+        free(buf);
+        return fail(err, errlen, "llm: out of memory repacking weights (%zu bytes)", bytes);
+    }
+    kn_pack(pt, w->data, buf, w->rows, w->cols);
+    m->packed[m->n_packed++] = buf;
+    w->data = buf;
+    w->type = pt;
+    return true;
+}
+
+static bool pack_matrices(llm_model *m, char *err, size_t errlen) {
+    if (!pack_matrix(m, &m->output, err, errlen)) return false;
+    for (int l = 0; l < m->hp.n_layer; l++) {
+        llm_layer *L = &m->layers[l];
+        llm_weight *ws[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+        for (int i = 0; i < 7; i++)
+            if (!pack_matrix(m, ws[i], err, errlen)) return false;
+    }
+    return true;
+}
+
 /* ---- API ------------------------------------------------------------ */
 
 llm_model *llm_model_load(const gguf_file *f, char *err, size_t errlen) {
@@ -298,7 +331,8 @@ llm_model *llm_model_load(const gguf_file *f, char *err, size_t errlen) {
         llm_model_free(m);
         return NULL;
     }
-    if (!read_hparams(f, &m->hp, err, errlen) || !bind_tensors(m, err, errlen)) {
+    if (!read_hparams(f, &m->hp, err, errlen) || !bind_tensors(m, err, errlen) ||
+        !pack_matrices(m, err, errlen)) {
         llm_model_free(m);
         return NULL;
     }
@@ -318,6 +352,8 @@ void llm_model_free(llm_model *m) {
     if (!m) return;
     for (int i = 0; i < m->n_converted; i++) free(m->converted[i]);
     free(m->converted);
+    for (int i = 0; i < m->n_packed; i++) free(m->packed[i]);
+    free(m->packed);
     free(m->layers);
     if (m->owned) gguf_close(m->owned);
     free(m);

@@ -312,6 +312,63 @@ static void test_isa_matvec(const kn_ops *o) {
     }
 }
 
+/* Packed R16 weights (tables with packs_r16): matvec and matmul against
+ * the scalar kernels on the unpacked rows, matmul equal to matvec bit for
+ * bit per activation row (what keeps prompt and generation identical), a
+ * row range starting inside the matrix, and activation counts past the
+ * kernel's stack batch of prepared sums with ragged tails. */
+static void test_isa_packed(const kn_ops *o) {
+    static const int shapes[][3] = {{16, 32, 1}, {48, 512, 7}, {32, 2048, 70}, {64, 96, 131},
+                                    {16, 5632, 9}, {32, 65536, 10}};
+    static const uint32_t types[] = {GGML_Q4_0, GGML_Q8_0};
+    CHECK(kn_pack_type(S, GGML_Q4_0, 16, 32) == 0, "scalar table asks for packing");
+    if (!o->packs_r16) return;
+    CHECK(kn_pack_type(o, GGML_Q4_0, 17, 32) == 0 && kn_pack_type(o, GGML_Q4_0, 16, 65568) == 0 &&
+          kn_pack_type(o, GGML_Q4_1, 16, 32) == 0 && kn_pack_type(o, GGML_Q8_0, 32, 64) == KN_Q8_0_R16 &&
+          kn_pack_type(o, GGML_Q4_0, 16, 32) == KN_Q4_0_R16, "kn_pack_type [%s]", o->name);
+    for (size_t ti = 0; ti < 2; ti++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            uint32_t t = types[ti], pt = kn_pack_type(o, t, shapes[s][0], shapes[s][1]);
+            int nrows = shapes[s][0], ncols = shapes[s][1], nb = shapes[s][2];
+            CHECK(pt != 0, "no packed type for %s %dx%d", tname(t), nrows, ncols);
+            if (!pt) continue;
+            size_t rb = kn_row_bytes(t, ncols), ab = kn_row_bytes(GGML_Q8_0, ncols) + 6, ys = (size_t)nrows + 5;
+            CHECK(kn_row_bytes(pt, ncols) == rb && kn_act_type(pt) == GGML_Q8_0, "packed geometry");
+            uint8_t *w = malloc(rb * (size_t)nrows), *wp = malloc(rb * (size_t)nrows);
+            uint8_t *xq = calloc((size_t)nb, ab);
+            float *x = malloc(sizeof(float) * (size_t)ncols);
+            float *y = malloc(sizeof(float) * ys * (size_t)nb), *y2 = malloc(sizeof(float) * ys * (size_t)nb);
+            float *v = malloc(sizeof(float) * (size_t)nrows);
+            make_weights(t, w, nrows, ncols, D_GAUSS, s == 3);
+            kn_pack(pt, w, wp, nrows, ncols);
+            for (int b = 0; b < nb; b++) {
+                fill(x, ncols, b % 5 == 4 ? D_OUTLIER : b % 7 == 6 ? D_ZERO : D_GAUSS);
+                S->quantize_act(GGML_Q8_0, x, xq + (size_t)b * ab, ncols);
+            }
+            for (size_t i = 0; i < ys * (size_t)nb; i++) y[i] = y2[i] = -7.0f;
+            S->matmul(t, w, rb, xq, ab, y, ys, nrows, ncols, nb);
+            o->matmul(pt, wp, rb, xq, ab, y2, ys, nrows, ncols, nb);
+            for (int b = 0; b < nb; b++) {
+                const uint8_t *xb = xq + (size_t)b * ab;
+                for (int r = 0; r < (int)ys; r++) {
+                    float a = y2[(size_t)b * ys + r], e = y[(size_t)b * ys + r];
+                    double tol = r >= nrows ? 0 : 2e-6 * abs_dot(t, w + (size_t)r * rb, xb, ncols, NULL);
+                    CHECK(fabs(a - e) <= tol, "packed matmul %s [%s] %dx%d nb %d: b=%d r=%d: %.9g vs scalar %.9g",
+                          tname(t), o->name, nrows, ncols, nb, b, r, a, e);
+                }
+                o->matvec(pt, wp, rb, xb, v, nrows, ncols);
+                CHECK(memcmp(v, y2 + (size_t)b * ys, sizeof(float) * (size_t)nrows) == 0,
+                      "packed %s [%s] %dx%d: matvec and matmul row %d differ", tname(t), o->name, nrows, ncols, b);
+                if (nrows >= 32) {   /* a range from row 16 */
+                    o->matvec(pt, wp + 16 * rb, rb, xb, v, nrows - 16, ncols);
+                    CHECK(memcmp(v, y2 + (size_t)b * ys + 16, sizeof(float) * (size_t)(nrows - 16)) == 0,
+                          "packed %s [%s]: row range from 16 differs", tname(t), o->name);
+                }
+            }
+            free(w); free(wp); free(xq); free(x); free(y); free(y2); free(v);
+        }
+}
+
 static void test_isa_ops(const kn_ops *o) {
     static const int lens[] = {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, 1000, 2048};
     enum { M = 2048 };
@@ -468,6 +525,7 @@ int main(int argc, char **argv) {
         if (!o) continue;
         printf("checking %s against scalar\n", o->name);
         test_isa_matvec(o);
+        test_isa_packed(o);
         test_isa_ops(o);
         tested++;
     }
