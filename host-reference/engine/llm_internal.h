@@ -35,8 +35,8 @@ struct llm_model {
     llm_layer *layers;
     float **converted;         /* F32 copies of half-precision 1-D tensors */
     int n_converted;
-    void **packed;             /* repacked matrices (kn_pack), 64-aligned */
-    int n_packed;
+    void *packed;              /* repacked matrices (kn_pack), one mapping */
+    size_t packed_bytes;
 };
 
 struct llm_sampler;

@@ -1,11 +1,14 @@
 /* model.c: build an llm_model from a GGUF file: read the hyperparameters
  * from metadata, find every tensor the architecture needs and check its
  * shape and type against them. Weights stay in the file image. */
+#define _DEFAULT_SOURCE   /* MAP_ANONYMOUS, MADV_HUGEPAGE */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "llm_internal.h"
 
@@ -287,35 +290,72 @@ static bool bind_tensors(llm_model *m, char *err, size_t errlen) {
 }
 
 /* Repack the matrices the kernel table streams faster in another layout
- * (kn_pack_type): one copy each, made once here; the mapped originals are
- * not touched again. The token embedding stays as mapped (rows are looked
- * up one at a time); a tied output matrix gets its own packed copy. */
-static bool pack_matrix(llm_model *m, llm_weight *w, char *err, size_t errlen) {
-    uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
-    if (!pt) return true;
-    size_t bytes = w->stride * (size_t)w->rows;
-    void *buf = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
-    void **list = realloc(m->packed, (size_t)(m->n_packed + 1) * sizeof *list);
-    if (list) m->packed = list;
-    if (!buf || !list) {
-        free(buf);
-        return fail(err, errlen, "llm: out of memory repacking weights (%zu bytes)", bytes);
-    }
-    kn_pack(pt, w->data, buf, w->rows, w->cols);
-    m->packed[m->n_packed++] = buf;
-    w->data = buf;
+ * (kn_pack_type) into one anonymous mapping, made once here; the mapped
+ * originals are not read again. Huge pages where the OS offers them: the
+ * copy is hundreds of MB, and 4 KB page faults would dominate its time.
+ * The token embedding stays as mapped (rows are looked up one at a time);
+ * a tied output matrix gets its own packed copy. */
+static llm_weight *packable(llm_model *m, int i) {
+    if (i == 0) return &m->output;
+    llm_layer *L = &m->layers[(i - 1) / 7];
+    llm_weight *ws[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+    return ws[(i - 1) % 7];
+}
+
+typedef struct {
+    llm_model *m;
+    uint8_t **dst;   /* per packable matrix; NULL: it stays as is */
+} pack_job;
+
+static void pack_worker(void *arg, int i, int n_chunks, int thread) {
+    (void)n_chunks;
+    (void)thread;
+    pack_job *j = arg;
+    llm_weight *w = packable(j->m, i);
+    if (!j->dst[i]) return;
+    uint32_t pt = kn_pack_type(j->m->kn, w->type, w->rows, w->cols);
+    kn_pack(pt, w->data, j->dst[i], w->rows, w->cols);
+    w->data = j->dst[i];
     w->type = pt;
-    return true;
 }
 
 static bool pack_matrices(llm_model *m, char *err, size_t errlen) {
-    if (!pack_matrix(m, &m->output, err, errlen)) return false;
-    for (int l = 0; l < m->hp.n_layer; l++) {
-        llm_layer *L = &m->layers[l];
-        llm_weight *ws[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
-        for (int i = 0; i < 7; i++)
-            if (!pack_matrix(m, ws[i], err, errlen)) return false;
+    const int n = 1 + 7 * m->hp.n_layer;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        llm_weight *w = packable(m, i);
+        if (kn_pack_type(m->kn, w->type, w->rows, w->cols))
+            total += (w->stride * (size_t)w->rows + 63) & ~(size_t)63;
     }
+    if (total == 0) return true;
+    void *buf = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    pack_job job = {m, calloc((size_t)n, sizeof *job.dst)};
+    if (buf == MAP_FAILED || !job.dst) {
+        if (buf != MAP_FAILED) munmap(buf, total);
+        free(job.dst);
+        return fail(err, errlen, "llm: out of memory repacking weights (%zu bytes)", total);
+    }
+#ifdef MADV_HUGEPAGE
+    madvise(buf, total, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
+#endif
+    m->packed = buf;
+    m->packed_bytes = total;
+    uint8_t *dst = buf;
+    for (int i = 0; i < n; i++) {
+        llm_weight *w = packable(m, i);
+        uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
+        if (!pt) continue;
+        job.dst[i] = dst;
+        dst += (w->stride * (size_t)w->rows + 63) & ~(size_t)63;
+    }
+    /* The copy is memory-bound: a few threads, once. Without them (no
+     * pool), this thread does it all. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    llm_pool *pool = llm_pool_new(cpus < 2 ? 1 : cpus > 4 ? 4 : (int)cpus);
+    if (pool) llm_pool_run(pool, pack_worker, &job, n);
+    else for (int i = 0; i < n; i++) pack_worker(&job, i, n, 0);
+    llm_pool_free(pool);
+    free(job.dst);
     return true;
 }
 
@@ -352,8 +392,7 @@ void llm_model_free(llm_model *m) {
     if (!m) return;
     for (int i = 0; i < m->n_converted; i++) free(m->converted[i]);
     free(m->converted);
-    for (int i = 0; i < m->n_packed; i++) free(m->packed[i]);
-    free(m->packed);
+    if (m->packed) munmap(m->packed, m->packed_bytes);
     free(m->layers);
     if (m->owned) gguf_close(m->owned);
     free(m);
