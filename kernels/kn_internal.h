@@ -72,6 +72,18 @@ typedef struct { uint16_t d[16]; uint32_t q[4][16]; } blk_q4_0_r16;
 typedef struct { uint16_t d[16]; uint32_t q[8][16]; } blk_q8_0_r16;
 _Static_assert(sizeof(blk_q4_0_r16) == 16 * sizeof(blk_q4_0), "q4_0 r16");
 _Static_assert(sizeof(blk_q8_0_r16) == 16 * sizeof(blk_q8_0), "q8_0 r16");
+/* Q4_K: per super-block, the 16 rows' d and dmin, the 6-bit sub-block
+ * scales unpacked (sc[j][r]) and the mins as int16 pairs of sub-blocks
+ * (m[i][r] = {m_2i, m_2i+1}), then the quants: word (c, v, r) = bytes
+ * 4v..4v+3 of row r's 64-element chunk c (low nibbles: elements 64c+4v..,
+ * high: 64c+32+4v..). 156 bytes a row per super-block (GGUF: 144). */
+typedef struct {
+    uint16_t d[16], dmin[16];
+    uint8_t sc[8][16];
+    int16_t m[4][16][2];
+    uint32_t q[4][8][16];
+} blk_q4_K_r16;
+_Static_assert(sizeof(blk_q4_K_r16) == 16 * 156, "q4_K r16");
 enum { KN_R16_MAX_BLOCKS = 2048 };   /* rows up to 65536 elements */
 
 /* Block geometry of a type: elements and bytes per block; 0 if unknown. */
@@ -135,7 +147,8 @@ void kn_matmul_tiled(kn_vec_dot_fn dot, uint32_t wtype, const void *W, size_t st
 float kn_avx2_vec_dot(uint32_t wtype, const void *w, const void *xq, int n);
 
 /* AVX-512 VNNI matvec/matmul of the R16 types (x86_avx512_r16.c): nrows a
- * multiple of 16, ncol activation rows of nb Q8_0 blocks, xs bytes apart. */
+ * multiple of 16, ncol activation rows of nb blocks (Q8_0, or Q8_K for
+ * KN_Q4_K_R16), xs bytes apart. */
 void kn_avx512_r16(uint32_t ptype, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                    float *Y, size_t ys, int nrows, int nb, int ncol);
 

@@ -24,6 +24,7 @@ int kn_block_info(uint32_t type, uint32_t *elems, uint32_t *bytes) {
     case GGML_Q8_K: e = QK_K; b = sizeof(blk_q8_K); break;
     case KN_Q4_0_R16: e = QK; b = sizeof(blk_q4_0); break;
     case KN_Q8_0_R16: e = QK; b = sizeof(blk_q8_0); break;
+    case KN_Q4_K_R16: e = QK_K; b = sizeof(blk_q4_K_r16) / 16; break;
     default: return 0;
     }
     if (elems) *elems = e;
@@ -44,6 +45,7 @@ uint32_t kn_act_type(uint32_t wtype) {
     case KN_Q4_0_R16: case KN_Q8_0_R16: return GGML_Q8_0;
     case GGML_Q4_1: case GGML_Q5_1: return GGML_Q8_1;
     case GGML_Q4_K: case GGML_Q5_K: case GGML_Q6_K: return GGML_Q8_K;
+    case KN_Q4_K_R16: return GGML_Q8_K;
     default: return 0;
     }
 }
@@ -64,10 +66,39 @@ uint32_t kn_pack_type(const kn_ops *o, uint32_t wtype, int nrows, int ncols) {
     if (!o || !o->packs_r16 || nrows < 16 || nrows % 16 || ncols < QK || ncols % QK ||
         ncols / QK > KN_R16_MAX_BLOCKS)
         return 0;
+    if (wtype == GGML_Q4_K) return ncols % QK_K ? 0 : KN_Q4_K_R16;
     return wtype == GGML_Q4_0 ? KN_Q4_0_R16 : wtype == GGML_Q8_0 ? KN_Q8_0_R16 : 0;
 }
 
+static void pack_q4_K(const void *src, void *dst, int nrows, int ncols) {
+    const int nb = ncols / QK_K;
+    const size_t stride = (size_t)nb * sizeof(blk_q4_K);
+    for (int g = 0; g < nrows / 16; g++)
+        for (int k = 0; k < nb; k++) {
+            blk_q4_K_r16 o;
+            for (int r = 0; r < 16; r++) {
+                blk_q4_K b;
+                memcpy(&b, (const uint8_t *)src + (size_t)(16 * g + r) * stride + (size_t)k * sizeof b, sizeof b);
+                o.d[r] = b.d;
+                o.dmin[r] = b.dmin;
+                for (int j = 0; j < 8; j++) {
+                    int sc, mn;
+                    kn_k4_scale_min(b.scales, j, &sc, &mn);
+                    o.sc[j][r] = (uint8_t)sc;
+                    o.m[j / 2][r][j % 2] = (int16_t)mn;
+                }
+                for (int c = 0; c < 4; c++)
+                    for (int v = 0; v < 8; v++) memcpy(&o.q[c][v][r], b.qs + 32 * c + 4 * v, 4);
+            }
+            memcpy((uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)k) * sizeof o, &o, sizeof o);
+        }
+}
+
 void kn_pack(uint32_t ptype, const void *src, void *dst, int nrows, int ncols) {
+    if (ptype == KN_Q4_K_R16) {
+        pack_q4_K(src, dst, nrows, ncols);
+        return;
+    }
     const int q8 = ptype == KN_Q8_0_R16, nv = q8 ? 8 : 4, nb = ncols / QK;
     const size_t bsz = q8 ? sizeof(blk_q8_0) : sizeof(blk_q4_0), stride = (size_t)nb * bsz;
     const uint32_t flip = q8 ? 0x80808080u : 0;

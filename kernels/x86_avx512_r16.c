@@ -22,6 +22,7 @@
 enum {
     TILE = 8,              /* activations per register tile */
     ACT_CAP = 16384,       /* prepared (block, activation) sums on the stack */
+    ACT_CAP_K = 4096,      /* the same for Q4_K super-blocks */
 };
 
 static inline uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
@@ -107,10 +108,110 @@ group_cols(int q8, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const 
     }
 }
 
+/* ---- Q4_K ----------------------------------------------------------------
+ * Per super-block, row lane r and activation: sub-block j's exact dot
+ * isum_j (eight VPDPBUSDs of unsigned nibbles against the activation
+ * bytes), tot = sum_j sc_j * isum_j and mins = sum_j m_j * (sum of the
+ * activation's 32 bytes of j) in int32 (VPDPWSSD on int16 pairs), then
+ * acc = fma(tot, d*dx, acc); acc = fma(-mins, dmin*dx, acc). */
+
+typedef struct {
+    uint32_t bs2[ACT_CAP_K][4];   /* int16 pairs: sums of sub-blocks (2i, 2i+1) */
+} act_sums_k;
+
+static void prep_acts_k(const uint8_t *X, size_t xs, int ncol, int nb, act_sums_k *s) {
+    for (int c = 0; c < ncol; c++)
+        for (int k = 0; k < nb; k++) {
+            const blk_q8_K *b = (const blk_q8_K *)(X + (size_t)c * xs) + k;
+            for (int i = 0; i < 4; i++) {
+                int16_t lo = (int16_t)(b->bsums[4 * i] + b->bsums[4 * i + 1]);
+                int16_t hi = (int16_t)(b->bsums[4 * i + 2] + b->bsums[4 * i + 3]);
+                s->bs2[c * nb + k][i] = (uint16_t)lo | (uint32_t)(uint16_t)hi << 16;
+            }
+        }
+}
+
+static inline __attribute__((always_inline)) void
+tile_k(int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const act_sums_k *s, int c0,
+       float *Y, size_t ys) {
+    const __m512i m4 = _mm512_set1_epi8(15);
+    __m512 acc[TILE];
+    for (int c = 0; c < nc; c++) acc[c] = _mm512_setzero_ps();
+    for (int k = 0; k < nb; k++) {
+        const blk_q4_K_r16 *b = (const blk_q4_K_r16 *)(G + (size_t)k * sizeof(blk_q4_K_r16));
+        if (nc == 1)
+            for (size_t o = 0; o < sizeof *b; o += 64)
+                _mm_prefetch((const char *)(b + 2) + o, _MM_HINT_T0);
+        const blk_q8_K *xb[TILE];
+        __m512i tot[TILE];
+        for (int c = 0; c < nc; c++) {
+            xb[c] = (const blk_q8_K *)(X + (size_t)(c0 + c) * xs) + k;
+            tot[c] = _mm512_setzero_si512();
+        }
+        for (int j = 0; j < 8; j++) {
+            const int ch = j / 2, sh = 4 * (j % 2);
+            __m512i w[8];
+            for (int v = 0; v < 8; v++)
+                w[v] = _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512((const void *)b->q[ch][v]), sh), m4);
+            const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)b->sc[j]));
+            for (int c = 0; c < nc; c++) {
+                const uint8_t *xq = (const uint8_t *)xb[c]->qs + 64 * ch + 8 * sh;
+                __m512i is = _mm512_setzero_si512();
+                for (int v = 0; v < 8; v++) is = _mm512_dpbusd_epi32(is, w[v], bcast4(xq + 4 * v));
+                tot[c] = _mm512_add_epi32(tot[c], _mm512_mullo_epi32(is, sc));
+            }
+        }
+        const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
+        const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->dmin));
+        for (int c = 0; c < nc; c++) {
+            const uint32_t *bs = s->bs2[(c0 + c) * nb + k];
+            __m512i mi = _mm512_setzero_si512();
+            for (int i = 0; i < 4; i++)
+                mi = _mm512_dpwssd_epi32(mi, _mm512_loadu_si512((const void *)b->m[i]), _mm512_set1_epi32((int)bs[i]));
+            const __m512 dx = _mm512_set1_ps(xb[c]->d);
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tot[c]), _mm512_mul_ps(d, dx), acc[c]);
+            acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mi), _mm512_mul_ps(dmin, dx), acc[c]);
+        }
+    }
+    for (int c = 0; c < nc; c++) _mm512_storeu_ps(Y + (size_t)(c0 + c) * ys, acc[c]);
+}
+
+static void r16_q4_K(const uint8_t *W, size_t stride, const uint8_t *X, size_t xs, float *Y, size_t ys,
+                     int nrows, int nb, int ncol) {
+    int per = ACT_CAP_K / nb;
+    if (per > TILE) per -= per % TILE;
+    act_sums_k s;
+    for (int c0 = 0; c0 < ncol; c0 += per) {
+        const int nc = ncol - c0 < per ? ncol - c0 : per;
+        const uint8_t *Xc = X + (size_t)c0 * xs;
+        prep_acts_k(Xc, xs, nc, nb, &s);
+        for (int r = 0; r + 16 <= nrows; r += 16) {
+            const uint8_t *G = W + (size_t)r * stride;
+            float *Yr = Y + (size_t)c0 * ys + r;
+            int c = 0;
+            for (; c + TILE <= nc; c += TILE) tile_k(TILE, G, nb, Xc, xs, &s, c, Yr, ys);
+            switch (nc - c) {
+            case 1: tile_k(1, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 2: tile_k(2, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 3: tile_k(3, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 4: tile_k(4, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 5: tile_k(5, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 6: tile_k(6, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 7: tile_k(7, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            default: break;
+            }
+        }
+    }
+}
+
 void kn_avx512_r16(uint32_t ptype, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                    float *Y, size_t ys, int nrows, int nb, int ncol) {
     const int q8 = ptype == KN_Q8_0_R16;
     if (nb < 1 || nb > KN_R16_MAX_BLOCKS || ncol < 1) return;
+    if (ptype == KN_Q4_K_R16) {
+        r16_q4_K(W, stride, X, xs, Y, ys, nrows, nb, ncol);
+        return;
+    }
     /* Activations in batches whose sums fit the stack buffer (a multiple
      * of the tile); every row group passes over a batch while it is warm
      * in cache. The weights are read once per batch. */

@@ -317,6 +317,7 @@ static void pack_worker(void *arg, int i, int n_chunks, int thread) {
     kn_pack(pt, w->data, j->dst[i], w->rows, w->cols);
     w->data = j->dst[i];
     w->type = pt;
+    w->stride = kn_row_bytes(pt, w->cols);   /* Q4_K packs its scales wider */
 }
 
 static bool pack_matrices(llm_model *m, char *err, size_t errlen) {
@@ -324,8 +325,8 @@ static bool pack_matrices(llm_model *m, char *err, size_t errlen) {
     size_t total = 0;
     for (int i = 0; i < n; i++) {
         llm_weight *w = packable(m, i);
-        if (kn_pack_type(m->kn, w->type, w->rows, w->cols))
-            total += (w->stride * (size_t)w->rows + 63) & ~(size_t)63;
+        uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
+        if (pt) total += (kn_row_bytes(pt, w->cols) * (size_t)w->rows + 63) & ~(size_t)63;
     }
     if (total == 0) return true;
     void *buf = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -346,7 +347,7 @@ static bool pack_matrices(llm_model *m, char *err, size_t errlen) {
         uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
         if (!pt) continue;
         job.dst[i] = dst;
-        dst += (w->stride * (size_t)w->rows + 63) & ~(size_t)63;
+        dst += (kn_row_bytes(pt, w->cols) * (size_t)w->rows + 63) & ~(size_t)63;
     }
     /* The copy is memory-bound: a few threads, once. Without them (no
      * pool), this thread does it all. */

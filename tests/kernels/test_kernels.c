@@ -319,22 +319,28 @@ static void test_isa_matvec(const kn_ops *o) {
  * kernel's stack batch of prepared sums with ragged tails. */
 static void test_isa_packed(const kn_ops *o) {
     static const int shapes[][3] = {{16, 32, 1}, {48, 512, 7}, {32, 2048, 70}, {64, 96, 131},
-                                    {16, 5632, 9}, {32, 65536, 10}};
-    static const uint32_t types[] = {GGML_Q4_0, GGML_Q8_0};
+                                    {16, 5632, 9}, {32, 65536, 10}, {32, 256, 200}};
+    static const uint32_t types[] = {GGML_Q4_0, GGML_Q8_0, GGML_Q4_K};
     CHECK(kn_pack_type(S, GGML_Q4_0, 16, 32) == 0, "scalar table asks for packing");
     if (!o->packs_r16) return;
     CHECK(kn_pack_type(o, GGML_Q4_0, 17, 32) == 0 && kn_pack_type(o, GGML_Q4_0, 16, 65568) == 0 &&
           kn_pack_type(o, GGML_Q4_1, 16, 32) == 0 && kn_pack_type(o, GGML_Q8_0, 32, 64) == KN_Q8_0_R16 &&
           kn_pack_type(o, GGML_Q4_0, 16, 32) == KN_Q4_0_R16, "kn_pack_type [%s]", o->name);
-    for (size_t ti = 0; ti < 2; ti++)
+    CHECK(kn_pack_type(o, GGML_Q4_K, 16, 512) == KN_Q4_K_R16 && kn_pack_type(o, GGML_Q4_K, 16, 96) == 0,
+          "kn_pack_type Q4_K [%s]", o->name);
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-            uint32_t t = types[ti], pt = kn_pack_type(o, t, shapes[s][0], shapes[s][1]);
+            uint32_t t = types[ti], at = kn_act_type(t), be;
             int nrows = shapes[s][0], ncols = shapes[s][1], nb = shapes[s][2];
+            kn_block_info(t, &be, NULL);
+            if (ncols % (int)be) continue;
+            uint32_t pt = kn_pack_type(o, t, nrows, ncols);
             CHECK(pt != 0, "no packed type for %s %dx%d", tname(t), nrows, ncols);
             if (!pt) continue;
-            size_t rb = kn_row_bytes(t, ncols), ab = kn_row_bytes(GGML_Q8_0, ncols) + 6, ys = (size_t)nrows + 5;
-            CHECK(kn_row_bytes(pt, ncols) == rb && kn_act_type(pt) == GGML_Q8_0, "packed geometry");
-            uint8_t *w = malloc(rb * (size_t)nrows), *wp = malloc(rb * (size_t)nrows);
+            size_t rb = kn_row_bytes(t, ncols), prb = kn_row_bytes(pt, ncols);
+            size_t ab = kn_row_bytes(at, ncols) + 4, ys = (size_t)nrows + 5;
+            CHECK(prb >= rb && kn_act_type(pt) == at, "packed geometry");
+            uint8_t *w = malloc(rb * (size_t)nrows), *wp = malloc(prb * (size_t)nrows);
             uint8_t *xq = calloc((size_t)nb, ab);
             float *x = malloc(sizeof(float) * (size_t)ncols);
             float *y = malloc(sizeof(float) * ys * (size_t)nb), *y2 = malloc(sizeof(float) * ys * (size_t)nb);
@@ -343,11 +349,11 @@ static void test_isa_packed(const kn_ops *o) {
             kn_pack(pt, w, wp, nrows, ncols);
             for (int b = 0; b < nb; b++) {
                 fill(x, ncols, b % 5 == 4 ? D_OUTLIER : b % 7 == 6 ? D_ZERO : D_GAUSS);
-                S->quantize_act(GGML_Q8_0, x, xq + (size_t)b * ab, ncols);
+                S->quantize_act(at, x, xq + (size_t)b * ab, ncols);
             }
             for (size_t i = 0; i < ys * (size_t)nb; i++) y[i] = y2[i] = -7.0f;
             S->matmul(t, w, rb, xq, ab, y, ys, nrows, ncols, nb);
-            o->matmul(pt, wp, rb, xq, ab, y2, ys, nrows, ncols, nb);
+            o->matmul(pt, wp, prb, xq, ab, y2, ys, nrows, ncols, nb);
             for (int b = 0; b < nb; b++) {
                 const uint8_t *xb = xq + (size_t)b * ab;
                 for (int r = 0; r < (int)ys; r++) {
@@ -356,11 +362,11 @@ static void test_isa_packed(const kn_ops *o) {
                     CHECK(fabs(a - e) <= tol, "packed matmul %s [%s] %dx%d nb %d: b=%d r=%d: %.9g vs scalar %.9g",
                           tname(t), o->name, nrows, ncols, nb, b, r, a, e);
                 }
-                o->matvec(pt, wp, rb, xb, v, nrows, ncols);
+                o->matvec(pt, wp, prb, xb, v, nrows, ncols);
                 CHECK(memcmp(v, y2 + (size_t)b * ys, sizeof(float) * (size_t)nrows) == 0,
                       "packed %s [%s] %dx%d: matvec and matmul row %d differ", tname(t), o->name, nrows, ncols, b);
                 if (nrows >= 32) {   /* a range from row 16 */
-                    o->matvec(pt, wp + 16 * rb, rb, xb, v, nrows - 16, ncols);
+                    o->matvec(pt, wp + 16 * prb, prb, xb, v, nrows - 16, ncols);
                     CHECK(memcmp(v, y2 + (size_t)b * ys + 16, sizeof(float) * (size_t)(nrows - 16)) == 0,
                           "packed %s [%s]: row range from 16 differs", tname(t), o->name);
                 }
