@@ -82,8 +82,13 @@ tile(int q8, int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, cons
         for (int c = 0; c < nc; c++) {
             const uint8_t *xq = X + (size_t)(c0 + c) * xs + (size_t)k * sizeof(blk_q8_0) + 2;
             const int si = (c0 + c) * nb + k;
-            __m512i is = _mm512_set1_epi32(s->corr[si]);
-            for (int v = 0; v < 8; v++) is = _mm512_dpbusd_epi32(is, w[v], bcast4(xq + 4 * v));
+            /* two dependency chains: VPDPBUSD's latency, not its rate, would bound one */
+            __m512i is = _mm512_set1_epi32(s->corr[si]), is2 = _mm512_setzero_si512();
+            for (int v = 0; v < 8; v += 2) {
+                is = _mm512_dpbusd_epi32(is, w[v], bcast4(xq + 4 * v));
+                is2 = _mm512_dpbusd_epi32(is2, w[v + 1], bcast4(xq + 4 * v + 4));
+            }
+            is = _mm512_add_epi32(is, is2);
             __m512 sc = _mm512_mul_ps(dw, _mm512_set1_ps(s->dx[si]));
             acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), sc, acc[c]);
         }
@@ -156,9 +161,12 @@ tile_k(int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const act_
             const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)b->sc[j]));
             for (int c = 0; c < nc; c++) {
                 const uint8_t *xq = (const uint8_t *)xb[c]->qs + 64 * ch + 8 * sh;
-                __m512i is = _mm512_setzero_si512();
-                for (int v = 0; v < 8; v++) is = _mm512_dpbusd_epi32(is, w[v], bcast4(xq + 4 * v));
-                tot[c] = _mm512_add_epi32(tot[c], _mm512_mullo_epi32(is, sc));
+                __m512i is = _mm512_setzero_si512(), is2 = _mm512_setzero_si512();
+                for (int v = 0; v < 8; v += 2) {
+                    is = _mm512_dpbusd_epi32(is, w[v], bcast4(xq + 4 * v));
+                    is2 = _mm512_dpbusd_epi32(is2, w[v + 1], bcast4(xq + 4 * v + 4));
+                }
+                tot[c] = _mm512_add_epi32(tot[c], _mm512_mullo_epi32(_mm512_add_epi32(is, is2), sc));
             }
         }
         const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
