@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,74 +158,274 @@ int pack_cmd_inspect(int argc, char **argv) {
 
 /* ---- extract ------------------------------------------------------------ */
 
-/* Creates name in dfd without following any symlink; an existing entry is
- * replaced only with force, and only after removing the entry itself. */
-static int create_at(int dfd, const char *name, bool force, const char *shown, char *err, size_t errlen) {
+/* extract is all or nothing. What can be checked before writing is: the
+ * signature (with -p), every target name free (unless --force), no
+ * symlink or directory in the way. Then each entry is copied to a temp
+ * file beside its target, hashing the very bytes written, compared with
+ * the manifest and fsynced; only when all of them are there are they moved
+ * to their names. On any failure the run removes its temp files, the files
+ * it put where there was none, and the directories it made. A file that
+ * --force already replaced is not restored. */
+
+typedef struct {
+    const char *name;        /* below DIR: "app.wasm", "models/<alias>.gguf" */
+    const char *leaf;        /* the name within its directory */
+    bool in_sub;             /* in the one subdirectory (models/) */
+    const char *mem;         /* manifest or signature bytes, else NULL */
+    uint64_t off, size;      /* a member: its data in the bundle file */
+    const uint8_t *sha256;   /* a member: what the manifest says */
+    bool existed;            /* the name was taken (allowed by --force) */
+    bool placed;             /* moved to its name */
+    char tmp[64];            /* this run's temp file, "" when none */
+} xentry;
+
+typedef struct {
+    const char *bundle, *dir;
+    int dfd, sub;            /* DIR and DIR/<subname>; -1 while absent */
+    char subname[64];
+    bool made_dir, made_sub;
+    xentry e[BUNDLE_MAX_ENTRIES];
+    size_t n;
+} extraction;
+
+static int parent_fd(const extraction *x, const xentry *e) { return e->in_sub ? x->sub : x->dfd; }
+
+static bool x_add(extraction *x, const char *name, const char *mem, uint64_t off, uint64_t size,
+                  const uint8_t *sha256, char *err, size_t errlen) {
+    if (x->n == BUNDLE_MAX_ENTRIES) {
+        pack_errf(err, errlen, "%s: too many members", x->bundle);
+        return false;
+    }
+    xentry *e = &x->e[x->n++];
+    *e = (xentry){.name = name, .leaf = name, .mem = mem, .off = off, .size = size, .sha256 = sha256};
+    const char *slash = strchr(name, '/');
+    if (!slash) return true;
+    /* The manifest allows only "models/<alias>.gguf": one level. */
+    size_t dl = (size_t)(slash - name);
+    if (dl == 0 || dl >= sizeof x->subname || strchr(slash + 1, '/') || !slash[1] ||
+        (x->subname[0] && (strlen(x->subname) != dl || strncmp(x->subname, name, dl)))) {
+        pack_errf(err, errlen, "%s: member path '%s' cannot be extracted", x->bundle, name);
+        return false;
+    }
+    memcpy(x->subname, name, dl);
+    x->subname[dl] = 0;
+    e->leaf = slash + 1;
+    e->in_sub = true;
+    return true;
+}
+
+/* Opens DIR and its subdirectory when they exist (never through a symlink
+ * below DIR) and checks every target name. Writes nothing. */
+static bool x_check(extraction *x, bool force, char *err, size_t errlen) {
+    x->dfd = open(x->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (x->dfd < 0) {
+        if (errno == ENOENT) return true;   /* made later: every name is free */
+        pack_errf(err, errlen, "%s: not a directory: %s", x->dir, strerror(errno));
+        return false;
+    }
     struct stat st;
-    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (!force) {
-            pack_errf(err, errlen, "%s already exists (use --force to overwrite)", shown);
-            return -1;
-        }
-        if (S_ISDIR(st.st_mode) || unlinkat(dfd, name, 0) != 0) {
-            pack_errf(err, errlen, "%s exists and cannot be replaced", shown);
-            return -1;
+    if (x->subname[0] && fstatat(x->dfd, x->subname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        x->sub = S_ISDIR(st.st_mode) ? openat(x->dfd, x->subname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        if (x->sub < 0) {
+            pack_errf(err, errlen, "%s/%s: not a directory (or a symlink)", x->dir, x->subname);
+            return false;
         }
     }
-    int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) pack_errf(err, errlen, "%s: %s", shown, strerror(errno));
-    return fd;
+    for (size_t i = 0; i < x->n; i++) {
+        xentry *e = &x->e[i];
+        int pfd = parent_fd(x, e);
+        if (pfd < 0) continue;
+        if (fstatat(pfd, e->leaf, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT) continue;
+            pack_errf(err, errlen, "%s/%s: %s", x->dir, e->name, strerror(errno));
+            return false;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            pack_errf(err, errlen, "%s/%s is a directory and cannot be replaced", x->dir, e->name);
+            return false;
+        }
+        if (!force) {
+            pack_errf(err, errlen, "%s/%s already exists (use --force to overwrite)", x->dir, e->name);
+            return false;
+        }
+        e->existed = true;
+    }
+    return true;
+}
+
+static bool x_make_dirs(extraction *x, char *err, size_t errlen) {
+    if (x->dfd < 0) {
+        if (mkdir(x->dir, 0755) == 0) x->made_dir = true;
+        else if (errno != EEXIST) {
+            pack_errf(err, errlen, "%s: %s", x->dir, strerror(errno));
+            return false;
+        }
+        x->dfd = open(x->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (x->dfd < 0) {
+            pack_errf(err, errlen, "%s: not a directory: %s", x->dir, strerror(errno));
+            return false;
+        }
+    }
+    if (x->subname[0] && x->sub < 0) {
+        if (mkdirat(x->dfd, x->subname, 0755) == 0) x->made_sub = true;
+        else if (errno != EEXIST) {
+            pack_errf(err, errlen, "%s/%s: %s", x->dir, x->subname, strerror(errno));
+            return false;
+        }
+        x->sub = openat(x->dfd, x->subname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (x->sub < 0) {
+            pack_errf(err, errlen, "%s/%s: not a directory (or a symlink): %s", x->dir, x->subname, strerror(errno));
+            return false;
+        }
+    }
+    return true;
 }
 
 static bool write_all(int fd, const void *p, size_t n) {
     while (n) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
+        if (w < 0) return false;
+        if (w == 0) {
+            errno = EIO;
+            return false;
+        }
         p = (const char *)p + w;
         n -= (size_t)w;
     }
     return true;
 }
 
-static bool extract_one(int dfd, const char *dir, const char *name, const char *mem, int src, uint64_t off,
-                        uint64_t size, bool force, char *err, size_t errlen) {
-    char shown[4400];
-    snprintf(shown, sizeof shown, "%s/%s", dir, name);
-    int sub = -1;
-    const char *leaf = name;
-    const char *slash = strchr(name, '/');
-    if (slash) {   /* only "models/<alias>.gguf": one level, made here */
-        char d[64];
-        snprintf(d, sizeof d, "%.*s", (int)(slash - name), name);
-        if (mkdirat(dfd, d, 0755) != 0 && errno != EEXIST) {
-            pack_errf(err, errlen, "%s/%s: %s", dir, d, strerror(errno));
-            return false;
-        }
-        sub = openat(dfd, d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub < 0) {
-            pack_errf(err, errlen, "%s/%s: not a directory (or a symlink): %s", dir, d, strerror(errno));
-            return false;
-        }
-        leaf = slash + 1;
+/* Copies one entry to a new temp file in its directory, hashing the bytes
+ * as they are written; a member must match the manifest. */
+static bool x_copy(extraction *x, xentry *e, int src, progress *pg, uint64_t *done, uint64_t total,
+                   char *err, size_t errlen) {
+    int pfd = parent_fd(x, e), fd = -1;
+    for (int k = 0; fd < 0 && k < 100; k++) {
+        snprintf(e->tmp, sizeof e->tmp, ".wasmlet-extract.%ld.%zu.%d", (long)getpid(), (size_t)(e - x->e), k);
+        fd = openat(pfd, e->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST) break;
     }
-    int fd = create_at(sub >= 0 ? sub : dfd, leaf, force, shown, err, errlen);
-    if (sub >= 0) close(sub);
-    if (fd < 0) return false;
-    bool ok = true;
-    if (mem) {
-        ok = write_all(fd, mem, (size_t)size);
+    if (fd < 0) {
+        e->tmp[0] = 0;
+        pack_errf(err, errlen, "%s/%s: cannot create a file there: %s", x->dir, e->in_sub ? x->subname : ".",
+                  strerror(errno));
+        return false;
+    }
+    int why = 0;   /* errno of a failed write */
+    if (e->mem) {
+        if (!write_all(fd, e->mem, (size_t)e->size)) why = errno;
     } else {
-        static char buf[1 << 20];
-        for (uint64_t done = 0; ok && done < size;) {
-            size_t want = size - done < sizeof buf ? (size_t)(size - done) : sizeof buf;
-            ssize_t r = pread(src, buf, want, (off_t)(off + done));
-            ok = r > 0 && write_all(fd, buf, (size_t)r);
-            done += r > 0 ? (uint64_t)r : 0;
+        static uint8_t buf[1 << 20];
+        crypto_hash_sha256_state st;
+        crypto_hash_sha256_init(&st);
+        for (uint64_t got = 0; !why && got < e->size;) {
+            size_t want = e->size - got < sizeof buf ? (size_t)(e->size - got) : sizeof buf;
+            ssize_t r = pread(src, buf, want, (off_t)(e->off + got));
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) {
+                pack_errf(err, errlen, "%s: member '%s': %s at byte %llu of %llu", x->bundle, e->name,
+                          r < 0 ? strerror(errno) : "the file ends", (unsigned long long)got,
+                          (unsigned long long)e->size);
+                close(fd);
+                return false;
+            }
+            crypto_hash_sha256_update(&st, buf, (size_t)r);
+            if (!write_all(fd, buf, (size_t)r)) why = errno;
+            got += (uint64_t)r;
+            *done += (uint64_t)r;
+            progress_cb(pg, *done, total);
+        }
+        uint8_t h[32];
+        crypto_hash_sha256_final(&st, h);
+        if (!why && sodium_memcmp(h, e->sha256, 32) != 0) {
+            char got[65], want[65];
+            sha256_hex(h, got);
+            sha256_hex(e->sha256, want);
+            pack_errf(err, errlen, "%s: member '%s': SHA-256 mismatch: content is %.16s..., the manifest says %.16s...",
+                      x->bundle, e->name, got, want);
+            close(fd);
+            return false;
         }
     }
-    ok = close(fd) == 0 && ok;
-    if (!ok) pack_errf(err, errlen, "%s: write failed: %s", shown, strerror(errno));
+    if (!why && fsync(fd) != 0) why = errno;
+    if (close(fd) != 0 && !why) why = errno;
+    if (why) pack_errf(err, errlen, "%s/%s: write failed: %s", x->dir, e->name, strerror(why));
+    return !why;
+}
+
+/* Moves a temp file to its name: over the old entry itself with --force
+ * (rename never follows a symlink there), else never over anything. */
+static bool x_place(extraction *x, xentry *e, char *err, size_t errlen) {
+    int pfd = parent_fd(x, e);
+    if (e->existed) {
+        if (renameat(pfd, e->tmp, pfd, e->leaf) != 0) {
+            pack_errf(err, errlen, "%s/%s: %s", x->dir, e->name, strerror(errno));
+            return false;
+        }
+        e->placed = true;
+        e->tmp[0] = 0;
+        return true;
+    }
+    /* link() refuses an existing name: one that appeared since the check
+     * is left alone. */
+    if (linkat(pfd, e->tmp, pfd, e->leaf, 0) != 0) {
+        if (errno == EEXIST)
+            pack_errf(err, errlen, "%s/%s appeared during extraction (use --force to overwrite)", x->dir, e->name);
+        else
+            pack_errf(err, errlen, "%s/%s: %s", x->dir, e->name, strerror(errno));
+        return false;
+    }
+    e->placed = true;
+    if (unlinkat(pfd, e->tmp, 0) != 0) {
+        pack_errf(err, errlen, "%s/%s: %s", x->dir, e->tmp, strerror(errno));
+        return false;
+    }
+    e->tmp[0] = 0;
+    return true;
+}
+
+static void x_rollback(extraction *x) {
+    for (size_t i = 0; i < x->n; i++) {
+        xentry *e = &x->e[i];
+        int pfd = parent_fd(x, e);
+        if (pfd < 0) continue;
+        if (e->tmp[0]) unlinkat(pfd, e->tmp, 0);
+        if (e->placed && !e->existed) unlinkat(pfd, e->leaf, 0);
+    }
+    if (x->made_sub) unlinkat(x->dfd, x->subname, AT_REMOVEDIR);
+    if (x->made_dir) rmdir(x->dir);
+}
+
+static bool x_run(extraction *x, const bundle *b, bool force, char *err, size_t errlen) {
+    size_t len;
+    const char *mj = bundle_manifest_bytes(b, &len);
+    if (!x_add(x, BUNDLE_MANIFEST, mj, 0, len, NULL, err, errlen)) return false;
+    if (bundle_is_signed(b)) {
+        const char *st = bundle_signature_text(b, &len);
+        if (!x_add(x, BUNDLE_SIGNATURE, st, 0, len, NULL, err, errlen)) return false;
+    }
+    uint64_t total = 0, done = 0;
+    for (size_t i = 0; i < bundle_member_count(b); i++) {
+        const bundle_member *bm = bundle_member_at(b, i);
+        if (!x_add(x, bm->path, NULL, bm->offset, bm->size, bm->sha256, err, errlen)) return false;
+        total += bm->size;
+    }
+    if (!x_check(x, force, err, errlen)) return false;
+    /* From here on the run writes: every failure is undone. */
+    bool ok = x_make_dirs(x, err, errlen);
+    progress pg;
+    progress_start(&pg, "extracting", total);
+    for (size_t i = 0; ok && i < x->n; i++) ok = x_copy(x, &x->e[i], bundle_fd(b), &pg, &done, total, err, errlen);
+    progress_end(&pg);
+    for (size_t i = 0; ok && i < x->n; i++) ok = x_place(x, &x->e[i], err, errlen);
+    if (ok) {
+        /* Some file systems refuse fsync on a directory: not an error. */
+        if (x->sub >= 0) (void)fsync(x->sub);
+        (void)fsync(x->dfd);
+    } else {
+        x_rollback(x);
+    }
     return ok;
 }
 
@@ -255,8 +456,6 @@ int pack_cmd_extract(int argc, char **argv) {
         return pack_usage("extract", usage, NULL);
     }
     bundle *b = bundle_open(path, err, sizeof err);
-    /* Check everything before writing anything: the signature when keys
-     * are given, and always every member's hash. */
     bool sig_ok = b && (trust.n == 0 || bundle_verify_signature(b, &trust, NULL, inner, sizeof inner));
     bundle_trust_free(&trust);
     if (!b) return pack_fail("extract", err);
@@ -265,41 +464,14 @@ int pack_cmd_extract(int argc, char **argv) {
         bundle_close(b);
         return pack_fail("extract", err);
     }
-    progress pg;
-    progress_start(&pg, "checking", bundle_file_size(b));
-    bool ok = bundle_check_members(b, 0, NULL, progress_cb, &pg, inner, sizeof inner);
-    progress_end(&pg);
-    if (!ok) {
-        pack_errf(err, sizeof err, "%s: %s", path, inner);
-        bundle_close(b);
-        return pack_fail("extract", err);
-    }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        pack_errf(err, sizeof err, "%s: %s", dir, strerror(errno));
-        bundle_close(b);
-        return pack_fail("extract", err);
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        pack_errf(err, sizeof err, "%s: not a directory: %s", dir, strerror(errno));
-        bundle_close(b);
-        return pack_fail("extract", err);
-    }
-    size_t len;
-    const char *mj = bundle_manifest_bytes(b, &len);
-    ok = extract_one(dfd, dir, BUNDLE_MANIFEST, mj, -1, 0, len, force, err, sizeof err);
-    if (ok && bundle_is_signed(b)) {
-        const char *st = bundle_signature_text(b, &len);
-        ok = extract_one(dfd, dir, BUNDLE_SIGNATURE, st, -1, 0, len, force, err, sizeof err);
-    }
-    for (size_t i = 0; ok && i < bundle_member_count(b); i++) {
-        const bundle_member *bm = bundle_member_at(b, i);
-        ok = extract_one(dfd, dir, bm->path, NULL, bundle_fd(b), bm->offset, bm->size, force, err, sizeof err);
-    }
-    close(dfd);
-    size_t n = bundle_member_count(b);
+    static extraction x;
+    x = (extraction){.bundle = path, .dir = dir, .dfd = -1, .sub = -1};
+    bool ok = x_run(&x, b, force, err, sizeof err);
+    if (x.sub >= 0) close(x.sub);
+    if (x.dfd >= 0) close(x.dfd);
+    size_t n = x.n;
     bundle_close(b);
     if (!ok) return pack_fail("extract", err);
-    fprintf(stderr, "extracted %zu members into %s\n", n + 1, dir);
+    fprintf(stderr, "extracted %zu files into %s\n", n, dir);
     return 0;
 }

@@ -2,7 +2,9 @@
  * bundles; reproducibility; atomic output; mapping a model out of the
  * bundle; the verified-cache; minisign checking a bundle's manifest. */
 #include <sodium.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "build.h"
@@ -158,6 +160,144 @@ static void test_signed_full(void) {
     CHECK(symlink(tb_path("elsewhere"), tb_path("z/models")) == 0, "symlink dir");
     CHECK(tb_run(pack_cmd_extract, "extract", "--force", out, tb_path("z"), NULL) == 1, "symlinked models/ must be refused");
     CHECK(tb_count_entries(tb_path("elsewhere")) == 0, "wrote through a symlinked directory");
+}
+
+/* Runs extract with stderr sent to a file; *msg gets its first line. */
+static int extract_msg(char *msg, size_t msglen, const char *a0, const char *a1, const char *a2, const char *a3) {
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    int fd = open(tb_path("extract.err"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    int r = tb_run(pack_cmd_extract, "extract", a0, a1, a2, a3, NULL);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    size_t n;
+    char *text = (char *)tb_read(tb_path("extract.err"), &n);
+    snprintf(msg, msglen, "%s", text ? text : "");
+    msg[strcspn(msg, "\n")] = 0;
+    free(text);
+    return r;
+}
+
+/* A 64 KiB model: a member larger than the manifest and the wasm. */
+static bool make_big_gguf(const char *path) {
+    static float data[64 * 256];
+    for (int i = 0; i < 64 * 256; i++) data[i] = (float)(i % 17) / 17.0f;
+    gguf_writer *w = gguf_writer_new(32);
+    gguf_w_str(w, "general.architecture", "llama");
+    gguf_w_u32(w, "llama.context_length", 128);
+    const char *toks[] = {"<unk>", "<s>", "</s>", "a"};
+    gguf_w_arr(w, "tokenizer.ggml.tokens", GGUF_T_STRING, toks, 4);
+    uint64_t ne[2] = {64, 256};
+    gguf_w_tensor(w, "token_embd.weight", GGML_F32, 2, ne, data, sizeof data);
+    bool ok = gguf_writer_write_file(w, path, err, sizeof err);
+    gguf_writer_free(w);
+    return ok;
+}
+
+/* extract writes all or nothing: whatever fails, and wherever, the target
+ * is left as it was (and removed when this run made it). */
+static void test_extract_all_or_nothing(void) {
+    const char *full = tb_path("out/full.wasmlet");   /* from test_signed_full */
+    char msg[1100];
+    size_t n;
+
+    CHECK(extract_msg(msg, sizeof msg, "-p", tb_path("k.pub"), full, tb_path("e0")) == 0, "extract: %s", msg);
+    CHECK(tb_count_entries(tb_path("e0")) == 5 && tb_count_entries(tb_path("e0/models")) == 2,
+          "extract left more or less than the bundle's files (temp files?)");
+
+    /* A later member's name taken: refused before anything is written. */
+    mkdir(tb_path("e1"), 0755);
+    mkdir(tb_path("e1/models"), 0755);
+    CHECK(tb_write(tb_path("e1/models/second.gguf"), "keep", 4), "write");
+    CHECK(extract_msg(msg, sizeof msg, "-p", tb_path("k.pub"), full, tb_path("e1")) == 1, "a taken name must be refused");
+    CHECK(strstr(msg, "models/second.gguf already exists (use --force to overwrite)"), "message: %s", msg);
+    CHECK(tb_count_entries(tb_path("e1")) == 1 && tb_count_entries(tb_path("e1/models")) == 1, "something was written");
+    uint8_t *kept = tb_read(tb_path("e1/models/second.gguf"), &n);
+    CHECK(kept && n == 4 && !memcmp(kept, "keep", 4), "the existing file was changed");
+    free(kept);
+    /* A directory in a member's place is refused even with --force. */
+    mkdir(tb_path("e1/app.wasm"), 0755);
+    CHECK(extract_msg(msg, sizeof msg, "--force", full, tb_path("e1"), NULL) == 1, "a directory in the way");
+    CHECK(strstr(msg, "app.wasm is a directory"), "message: %s", msg);
+    CHECK(tb_count_entries(tb_path("e1")) == 2 && tb_count_entries(tb_path("e1/models")) == 1, "something was written");
+
+    /* The last member's bytes differ from the manifest (signature still
+     * valid): found while copying, everything undone. */
+    size_t len;
+    uint8_t *bytes = tb_read(full, &len);
+    bundle *b = bundle_open(full, err, sizeof err);
+    const bundle_member *bm = b ? bundle_find(b, "models/second.gguf") : NULL;
+    CHECK(bytes && bm, "open: %s", err);
+    if (bytes && bm) {
+        bytes[bm->offset + bm->size - 1] ^= 0x01;
+        CHECK(tb_write(tb_path("out/tampered.wasmlet"), bytes, len), "write");
+        const char *bad = tb_path("out/tampered.wasmlet");
+        CHECK(extract_msg(msg, sizeof msg, "-p", tb_path("k.pub"), bad, tb_path("e2")) == 1, "tampered member extracted");
+        CHECK(strstr(msg, "member 'models/second.gguf': SHA-256 mismatch"), "message: %s", msg);
+        CHECK(!tb_exists(tb_path("e2")), "the target directory this run made was left behind");
+        mkdir(tb_path("e3"), 0755);
+        CHECK(extract_msg(msg, sizeof msg, bad, tb_path("e3"), NULL, NULL) == 1, "tampered member extracted");
+        CHECK(tb_count_entries(tb_path("e3")) == 0, "files left behind after a hash mismatch");
+        /* --force: files already there stay as they were. */
+        CHECK(tb_write(tb_path("e3/app.wasm"), "keep", 4), "write");
+        CHECK(extract_msg(msg, sizeof msg, "--force", bad, tb_path("e3"), NULL) == 1, "tampered member extracted");
+        kept = tb_read(tb_path("e3/app.wasm"), &n);
+        CHECK(kept && n == 4 && !memcmp(kept, "keep", 4), "an existing file was replaced by a failed run");
+        free(kept);
+        CHECK(tb_count_entries(tb_path("e3")) == 1, "files left behind after a hash mismatch");
+    }
+    bundle_close(b);
+    free(bytes);
+
+    /* A read-only target: nothing written (root writes anyway: skipped). */
+    mkdir(tb_path("e4"), 0755);
+    chmod(tb_path("e4"), 0555);
+    int probe = open(tb_path("e4/probe"), O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (probe >= 0) {
+        close(probe);
+        unlink(tb_path("e4/probe"));
+        printf("note: running as root, a read-only directory is writable: that check is skipped\n");
+    } else {
+        CHECK(extract_msg(msg, sizeof msg, full, tb_path("e4"), NULL, NULL) == 1, "extract into a read-only dir");
+        CHECK(strstr(msg, "cannot create a file there"), "message: %s", msg);
+        CHECK(tb_count_entries(tb_path("e4")) == 0, "files left in a read-only dir");
+    }
+    chmod(tb_path("e4"), 0755);
+
+    /* A write failure on a later member (file size limit hit by the 64 KiB
+     * model after the manifest and wasm were written): everything undone,
+     * as root too. */
+    char arg[600];
+    snprintf(arg, sizeof arg, "default=%s", tb_path("big.gguf"));
+    const char *big = tb_path("out/big.wasmlet");
+    CHECK(make_big_gguf(tb_path("big.gguf")), "%s", err);
+    CHECK(tb_run(pack_cmd_build, BUILD_BASE(big), "--model", arg, NULL) == 0, "build big");
+    mkdir(tb_path("e5"), 0755);
+    CHECK(tb_write(tb_path("e5/app.wasm"), "keep", 4), "write");
+    struct rlimit old, lim;
+    CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0, "getrlimit");
+    lim = old;
+    lim.rlim_cur = 16 * 1024;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0, "setrlimit");
+    int r1 = extract_msg(msg, sizeof msg, big, tb_path("e6"), NULL, NULL);
+    char msg2[1100];
+    int r2 = extract_msg(msg2, sizeof msg2, "--force", big, tb_path("e5"), NULL);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, prev);
+    CHECK(r1 == 1, "extract past the file size limit must fail");
+    CHECK(strstr(msg, "models/default.gguf: write failed: File too large"), "message: %s", msg);
+    CHECK(!tb_exists(tb_path("e6")), "a failed write left the new target directory behind");
+    CHECK(r2 == 1, "extract --force past the file size limit must fail");
+    CHECK(tb_count_entries(tb_path("e5")) == 1, "a failed write left files behind");
+    kept = tb_read(tb_path("e5/app.wasm"), &n);
+    CHECK(kept && n == 4 && !memcmp(kept, "keep", 4), "an existing file was replaced by a failed run");
+    free(kept);
+    CHECK(extract_msg(msg, sizeof msg, "--force", big, tb_path("e5"), NULL) == 0, "extract without the limit: %s", msg);
+    CHECK(same_file(tb_path("e5/models/default.gguf"), tb_path("big.gguf")), "extracted model differs");
 }
 
 static void test_reproducible(void) {
@@ -468,6 +608,7 @@ int main(void) {
     setup();
     test_unsigned_minimal();
     test_signed_full();
+    test_extract_all_or_nothing();
     test_reproducible();
     test_bad_inputs();
     test_optimize();
