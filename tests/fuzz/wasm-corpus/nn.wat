@@ -1,0 +1,16 @@
+;; A guest of the WASI-NN host: its imports as the SDK declares them.
+(module
+  (import "wasi_ephemeral_nn" "load_by_name" (func $load (param i32 i32 i32) (result i32)))
+  (import "wasi_ephemeral_nn" "init_execution_context" (func $init (param i32 i32) (result i32)))
+  (import "wasi_ephemeral_nn" "set_input" (func $set (param i32 i32 i32) (result i32)))
+  (import "wasi_ephemeral_nn" "compute" (func $compute (param i32) (result i32)))
+  (import "wasi_ephemeral_nn" "get_output" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "default")
+  (func (export "_start")
+    (if (call $load (i32.const 64) (i32.const 7) (i32.const 0)) (then (call $exit (i32.const 1))))
+    (drop (call $init (i32.load (i32.const 0)) (i32.const 4)))
+    (drop (call $set (i32.load (i32.const 4)) (i32.const 0) (i32.const 128)))
+    (drop (call $compute (i32.load (i32.const 4))))
+    (drop (call $get (i32.load (i32.const 4)) (i32.const 0) (i32.const 256) (i32.const 1024) (i32.const 8)))))
