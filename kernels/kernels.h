@@ -66,7 +66,7 @@ typedef struct kn_ops {
     /* y += a * x */
     void (*axpy)(float *y, float a, const float *x, int n);
 
-    /* matvec/matmul also take the packed types KN_Q4_0_R16, KN_Q8_0_R16, KN_Q4_K_R16 */
+    /* matvec/matmul also take the packed types KN_Q*_R16 below */
     int packs_r16;
 } kn_ops;
 
@@ -90,7 +90,7 @@ int kn_type_supported(uint32_t wtype);
  * with kn_pack() and passes the packed type to matvec/matmul. The R16
  * types interleave groups of 16 rows block by block (layout in
  * kn_internal.h); row r0 of a range is at W + r0*stride with stride =
- * kn_row_bytes(packed type, ncols) (Q4_0/Q8_0: as the GGUF type; Q4_K: 156
+ * kn_row_bytes(packed type, ncols) (Q4_0/Q8_0/Q6_K: as the GGUF type; Q4_K: 156
  * bytes per 256 instead of 144), and ranges start at and span multiples
  * of 16 rows. Activations are those of the unpacked type. With
  * a packed type, matmul gives every activation row exactly the bits
@@ -98,6 +98,7 @@ int kn_type_supported(uint32_t wtype);
 #define KN_Q4_0_R16 (0x100u | GGML_Q4_0)
 #define KN_Q8_0_R16 (0x100u | GGML_Q8_0)
 #define KN_Q4_K_R16 (0x100u | GGML_Q4_K)
+#define KN_Q6_K_R16 (0x100u | GGML_Q6_K)
 /* The packed type table o wants for this matrix, or 0 (keep it as is). */
 uint32_t kn_pack_type(const kn_ops *o, uint32_t wtype, int nrows, int ncols);
 /* nrows x ncols GGUF rows (contiguous) -> packed type ptype at dst

@@ -84,6 +84,18 @@ typedef struct {
     uint32_t q[4][8][16];
 } blk_q4_K_r16;
 _Static_assert(sizeof(blk_q4_K_r16) == 16 * 156, "q4_K r16");
+/* Q6_K: per super-block the 16 rows' d, the int8 scales (sc[j][r]), then
+ * ql words (h, c, v, r) = ql[64h + 32c + 4v..+3] and qh words (h, v, r) =
+ * qh[32h + 4v..+3] of row r. Group k (0..3) of half h, word v: quants =
+ * ((ql(h, k&1, v) >> 4(k>>1)) & 15) | ((qh(h, v) >> 2k) & 3) << 4, elements
+ * 128h + 32k + 4v.., sub-block 8h + 2k + v/4. Same size as GGUF. */
+typedef struct {
+    uint16_t d[16];
+    int8_t sc[16][16];
+    uint32_t ql[2][2][8][16];
+    uint32_t qh[2][8][16];
+} blk_q6_K_r16;
+_Static_assert(sizeof(blk_q6_K_r16) == 16 * sizeof(blk_q6_K), "q6_K r16");
 enum { KN_R16_MAX_BLOCKS = 2048 };   /* rows up to 65536 elements */
 
 /* Block geometry of a type: elements and bytes per block; 0 if unknown. */

@@ -25,6 +25,7 @@ int kn_block_info(uint32_t type, uint32_t *elems, uint32_t *bytes) {
     case KN_Q4_0_R16: e = QK; b = sizeof(blk_q4_0); break;
     case KN_Q8_0_R16: e = QK; b = sizeof(blk_q8_0); break;
     case KN_Q4_K_R16: e = QK_K; b = sizeof(blk_q4_K_r16) / 16; break;
+    case KN_Q6_K_R16: e = QK_K; b = sizeof(blk_q6_K); break;
     default: return 0;
     }
     if (elems) *elems = e;
@@ -45,7 +46,7 @@ uint32_t kn_act_type(uint32_t wtype) {
     case KN_Q4_0_R16: case KN_Q8_0_R16: return GGML_Q8_0;
     case GGML_Q4_1: case GGML_Q5_1: return GGML_Q8_1;
     case GGML_Q4_K: case GGML_Q5_K: case GGML_Q6_K: return GGML_Q8_K;
-    case KN_Q4_K_R16: return GGML_Q8_K;
+    case KN_Q4_K_R16: case KN_Q6_K_R16: return GGML_Q8_K;
     default: return 0;
     }
 }
@@ -67,6 +68,7 @@ uint32_t kn_pack_type(const kn_ops *o, uint32_t wtype, int nrows, int ncols) {
         ncols / QK > KN_R16_MAX_BLOCKS)
         return 0;
     if (wtype == GGML_Q4_K) return ncols % QK_K ? 0 : KN_Q4_K_R16;
+    if (wtype == GGML_Q6_K) return ncols % QK_K ? 0 : KN_Q6_K_R16;
     return wtype == GGML_Q4_0 ? KN_Q4_0_R16 : wtype == GGML_Q8_0 ? KN_Q8_0_R16 : 0;
 }
 
@@ -94,9 +96,35 @@ static void pack_q4_K(const void *src, void *dst, int nrows, int ncols) {
         }
 }
 
+static void pack_q6_K(const void *src, void *dst, int nrows, int ncols) {
+    const int nb = ncols / QK_K;
+    const size_t stride = (size_t)nb * sizeof(blk_q6_K);
+    for (int g = 0; g < nrows / 16; g++)
+        for (int k = 0; k < nb; k++) {
+            blk_q6_K_r16 o;
+            for (int r = 0; r < 16; r++) {
+                blk_q6_K b;
+                memcpy(&b, (const uint8_t *)src + (size_t)(16 * g + r) * stride + (size_t)k * sizeof b, sizeof b);
+                o.d[r] = b.d;
+                for (int j = 0; j < 16; j++) o.sc[j][r] = b.scales[j];
+                for (int h = 0; h < 2; h++)
+                    for (int v = 0; v < 8; v++) {
+                        memcpy(&o.ql[h][0][v][r], b.ql + 64 * h + 4 * v, 4);
+                        memcpy(&o.ql[h][1][v][r], b.ql + 64 * h + 32 + 4 * v, 4);
+                        memcpy(&o.qh[h][v][r], b.qh + 32 * h + 4 * v, 4);
+                    }
+            }
+            memcpy((uint8_t *)dst + ((size_t)g * (size_t)nb + (size_t)k) * sizeof o, &o, sizeof o);
+        }
+}
+
 void kn_pack(uint32_t ptype, const void *src, void *dst, int nrows, int ncols) {
     if (ptype == KN_Q4_K_R16) {
         pack_q4_K(src, dst, nrows, ncols);
+        return;
+    }
+    if (ptype == KN_Q6_K_R16) {
+        pack_q6_K(src, dst, nrows, ncols);
         return;
     }
     const int q8 = ptype == KN_Q8_0_R16, nv = q8 ? 8 : 4, nb = ncols / QK;

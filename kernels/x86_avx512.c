@@ -403,7 +403,7 @@ static void a512_matvec(uint32_t t, const void *W, size_t stride, const void *xq
     int nb = ncols / QK;
     switch (t) {
     case KN_Q4_0_R16: case KN_Q8_0_R16: kn_avx512_r16(t, W, stride, xq, 0, y, 0, nrows, nb, 1); return;
-    case KN_Q4_K_R16: kn_avx512_r16(t, W, stride, xq, 0, y, 0, nrows, ncols / QK_K, 1); return;
+    case KN_Q4_K_R16: case KN_Q6_K_R16: kn_avx512_r16(t, W, stride, xq, 0, y, 0, nrows, ncols / QK_K, 1); return;
     case GGML_Q4_0: mv_q4_0(W, stride, xq, y, nrows, nb); return;
     case GGML_Q5_0: mv_q5_0(W, stride, xq, y, nrows, nb); return;
     case GGML_Q8_0: mv_q8_0(W, stride, xq, y, nrows, nb); return;
@@ -497,7 +497,7 @@ static void a512_matmul(uint32_t t, const void *W, size_t stride, const void *xq
     case KN_Q4_0_R16: case KN_Q8_0_R16:
         kn_avx512_r16(t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb);
         return;
-    case KN_Q4_K_R16:
+    case KN_Q4_K_R16: case KN_Q6_K_R16:
         kn_avx512_r16(t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK_K, nb);
         return;
     case GGML_Q4_0: mm_q4_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;

@@ -212,12 +212,107 @@ static void r16_q4_K(const uint8_t *W, size_t stride, const uint8_t *X, size_t x
     }
 }
 
+/* ---- Q6_K ----------------------------------------------------------------
+ * Sub-blocks of 16: tot = sum_j sc_j * isum_j (quants 0..63 unsigned)
+ * minus 32 * sum_j sc_j * bsums_j (VPDPWSSD with the activation's own
+ * int16 bsums, no preparation), all exact in int32; then
+ * acc = fma(tot, d*dx, acc). */
+static inline __attribute__((always_inline)) void
+tile_6(int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, int c0, float *Y, size_t ys) {
+    const __m512i m4 = _mm512_set1_epi8(15), m2 = _mm512_set1_epi8(3);
+    const __m512i inter = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                           23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    __m512 acc[TILE];
+    for (int c = 0; c < nc; c++) acc[c] = _mm512_setzero_ps();
+    for (int k = 0; k < nb; k++) {
+        const blk_q6_K_r16 *b = (const blk_q6_K_r16 *)(G + (size_t)k * sizeof(blk_q6_K_r16));
+        if (nc == 1)
+            for (size_t o = 0; o < sizeof *b; o += 64)
+                _mm_prefetch((const char *)(b + 2) + o, _MM_HINT_T0);
+        const blk_q8_K *xb[TILE];
+        __m512i tot[TILE];
+        for (int c = 0; c < nc; c++) {
+            xb[c] = (const blk_q8_K *)(X + (size_t)(c0 + c) * xs) + k;
+            tot[c] = _mm512_setzero_si512();
+        }
+        /* the "- 32" part: lanes = rows, pairs of sub-blocks (2i, 2i+1) */
+        for (int i = 0; i < 8; i++) {
+            __m512i scp = _mm512_permutexvar_epi16(inter, _mm512_cvtepi8_epi16(
+                _mm256_loadu_si256((const __m256i *)b->sc[2 * i])));
+            for (int c = 0; c < nc; c++) {
+                int32_t bs;
+                memcpy(&bs, &xb[c]->bsums[2 * i], 4);
+                tot[c] = _mm512_dpwssd_epi32(tot[c], scp, _mm512_set1_epi32(bs));
+            }
+        }
+        for (int c = 0; c < nc; c++) tot[c] = _mm512_mullo_epi32(tot[c], _mm512_set1_epi32(-32));
+        for (int h = 0; h < 2; h++)
+            for (int g = 0; g < 4; g++) {
+                __m512i w[8];
+                for (int v = 0; v < 8; v++) {
+                    __m512i lo = _mm512_and_si512(_mm512_srli_epi16(
+                        _mm512_loadu_si512((const void *)b->ql[h][g & 1][v]), 4 * (g >> 1)), m4);
+                    __m512i hi = _mm512_and_si512(_mm512_srli_epi16(
+                        _mm512_loadu_si512((const void *)b->qh[h][v]), 2 * g), m2);
+                    w[v] = _mm512_or_si512(lo, _mm512_slli_epi16(hi, 4));
+                }
+                const int j = 8 * h + 2 * g;
+                const __m512i sa = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->sc[j]));
+                const __m512i sb = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->sc[j + 1]));
+                for (int c = 0; c < nc; c++) {
+                    const uint8_t *xq = (const uint8_t *)xb[c]->qs + 128 * h + 32 * g;
+                    __m512i ia = _mm512_setzero_si512(), ib = _mm512_setzero_si512();
+                    for (int v = 0; v < 4; v++) {
+                        ia = _mm512_dpbusd_epi32(ia, w[v], bcast4(xq + 4 * v));
+                        ib = _mm512_dpbusd_epi32(ib, w[v + 4], bcast4(xq + 16 + 4 * v));
+                    }
+                    tot[c] = _mm512_add_epi32(tot[c], _mm512_add_epi32(_mm512_mullo_epi32(ia, sa),
+                                                                      _mm512_mullo_epi32(ib, sb)));
+                }
+            }
+        const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
+        for (int c = 0; c < nc; c++)
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tot[c]), _mm512_mul_ps(d, _mm512_set1_ps(xb[c]->d)), acc[c]);
+    }
+    for (int c = 0; c < nc; c++) _mm512_storeu_ps(Y + (size_t)(c0 + c) * ys, acc[c]);
+}
+
+static void r16_q6_K(const uint8_t *W, size_t stride, const uint8_t *X, size_t xs, float *Y, size_t ys,
+                     int nrows, int nb, int ncol) {
+    /* Activations in batches of 64 so a batch stays in cache while every
+     * row group passes over it. */
+    for (int c0 = 0; c0 < ncol; c0 += 64) {
+        const int nc = ncol - c0 < 64 ? ncol - c0 : 64;
+        const uint8_t *Xc = X + (size_t)c0 * xs;
+        for (int r = 0; r + 16 <= nrows; r += 16) {
+            const uint8_t *G = W + (size_t)r * stride;
+            float *Yr = Y + (size_t)c0 * ys + r;
+            int c = 0;
+            for (; c + TILE <= nc; c += TILE) tile_6(TILE, G, nb, Xc, xs, c, Yr, ys);
+            switch (nc - c) {
+            case 1: tile_6(1, G, nb, Xc, xs, c, Yr, ys); break;
+            case 2: tile_6(2, G, nb, Xc, xs, c, Yr, ys); break;
+            case 3: tile_6(3, G, nb, Xc, xs, c, Yr, ys); break;
+            case 4: tile_6(4, G, nb, Xc, xs, c, Yr, ys); break;
+            case 5: tile_6(5, G, nb, Xc, xs, c, Yr, ys); break;
+            case 6: tile_6(6, G, nb, Xc, xs, c, Yr, ys); break;
+            case 7: tile_6(7, G, nb, Xc, xs, c, Yr, ys); break;
+            default: break;
+            }
+        }
+    }
+}
+
 void kn_avx512_r16(uint32_t ptype, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                    float *Y, size_t ys, int nrows, int nb, int ncol) {
     const int q8 = ptype == KN_Q8_0_R16;
     if (nb < 1 || nb > KN_R16_MAX_BLOCKS || ncol < 1) return;
     if (ptype == KN_Q4_K_R16) {
         r16_q4_K(W, stride, X, xs, Y, ys, nrows, nb, ncol);
+        return;
+    }
+    if (ptype == KN_Q6_K_R16) {
+        r16_q6_K(W, stride, X, xs, Y, ys, nrows, nb, ncol);
         return;
     }
     /* Activations in batches whose sums fit the stack buffer (a multiple

@@ -320,7 +320,7 @@ static void test_isa_matvec(const kn_ops *o) {
 static void test_isa_packed(const kn_ops *o) {
     static const int shapes[][3] = {{16, 32, 1}, {48, 512, 7}, {32, 2048, 70}, {64, 96, 131},
                                     {16, 5632, 9}, {32, 65536, 10}, {32, 256, 200}};
-    static const uint32_t types[] = {GGML_Q4_0, GGML_Q8_0, GGML_Q4_K};
+    static const uint32_t types[] = {GGML_Q4_0, GGML_Q8_0, GGML_Q4_K, GGML_Q6_K};
     CHECK(kn_pack_type(S, GGML_Q4_0, 16, 32) == 0, "scalar table asks for packing");
     if (!o->packs_r16) return;
     CHECK(kn_pack_type(o, GGML_Q4_0, 17, 32) == 0 && kn_pack_type(o, GGML_Q4_0, 16, 65568) == 0 &&
@@ -345,7 +345,7 @@ static void test_isa_packed(const kn_ops *o) {
             float *x = malloc(sizeof(float) * (size_t)ncols);
             float *y = malloc(sizeof(float) * ys * (size_t)nb), *y2 = malloc(sizeof(float) * ys * (size_t)nb);
             float *v = malloc(sizeof(float) * (size_t)nrows);
-            make_weights(t, w, nrows, ncols, D_GAUSS, s == 3);
+            make_weights(t, w, nrows, ncols, D_GAUSS, s == 3 || s == 6);   /* raw bit patterns */
             kn_pack(pt, w, wp, nrows, ncols);
             for (int b = 0; b < nb; b++) {
                 fill(x, ncols, b % 5 == 4 ? D_OUTLIER : b % 7 == 6 ? D_ZERO : D_GAUSS);
