@@ -259,6 +259,13 @@ static int section_rank(int id) {
     return id >= 0 && id <= 13 ? rank[id] : -1;
 }
 
+/* Names in a module are the module author's text: a message quoting them
+ * must stay one line and must not drive the operator's terminal. */
+static void one_line(char *msg) {
+    for (unsigned char *c = (unsigned char *)msg; *c; c++)
+        if (*c < 0x20 || *c == 0x7f) *c = '?';
+}
+
 int wasm_read(const uint8_t *p, size_t n, wasm_info *w, char *err, size_t errlen) {
     memset(w, 0, sizeof *w);
     w->mem_max = 65536;
@@ -444,7 +451,11 @@ int wasm_read(const uint8_t *p, size_t n, wasm_info *w, char *err, size_t errlen
     for (uint32_t i = 0; i < ntypes; i++) free(types[i].sig);
     free(types);
     free(func_type);
-    if (r.bad) { wasm_info_free(w); return 0; }
+    if (r.bad) {
+        if (errlen) one_line(err);
+        wasm_info_free(w);
+        return 0;
+    }
     return 1;
 }
 
@@ -512,6 +523,7 @@ int wasm_check_imports(const wasm_info *w, const wlrt_import_table *tables, int 
         if (im->kind != WASM_EXTERN_FUNC) {
             snprintf(err, errlen, "import %s.%s: %s imports are not supported (the host provides only functions)",
                      im->module, im->name, kind_name(im->kind));
+            if (errlen) one_line(err);
             return 0;
         }
         const host_import *found = NULL;
@@ -527,6 +539,7 @@ int wasm_check_imports(const wasm_info *w, const wlrt_import_table *tables, int 
             snprintf(err, errlen, "import %s.%s: %s", im->module, im->name,
                      module_known ? "the host does not provide this function"
                                   : "unknown import module (the host does not provide it)");
+            if (errlen) one_line(err);
             return 0;
         }
         if (strcmp(found->sig, im->sig) != 0) {
@@ -535,6 +548,7 @@ int wasm_check_imports(const wasm_info *w, const wlrt_import_table *tables, int 
             wasm_sig_pretty(found->sig, b, sizeof b);
             snprintf(err, errlen, "import %s.%s: signature %s does not match host %s",
                      im->module, im->name, a, b);
+            if (errlen) one_line(err);
             return 0;
         }
     }

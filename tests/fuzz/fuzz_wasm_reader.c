@@ -49,6 +49,8 @@ static int sig_ok(const char *sig) {
 static void check_error(const char *err, size_t errlen) {
     size_t n = strnlen(err, errlen);
     need(n > 0 && n < errlen, "a refusal comes with a message");
+    for (size_t i = 0; i < n; i++)
+        need((unsigned char)err[i] >= 0x20 && err[i] != 0x7f, "a message is one line with no control bytes");
 }
 
 static void check_info(const wasm_info *w) {

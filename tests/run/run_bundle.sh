@@ -90,6 +90,17 @@ WAT
   expect "pack: no bundle left behind" "$(ls "$T"/bad.wasmlet* 2>/dev/null)" ""
 fi
 
+# A module's names are its author's text: refusals quoting them stay one
+# line and carry no terminal escapes.
+if command -v wat2wasm >/dev/null; then
+  printf '(module (import "evil\\0a\\1b[31mred" "x" (func)) (memory (export "memory") 1) (func (export "_start")))' > "$T/evil.wat"
+  wat2wasm "$T/evil.wat" -o "$T/evil.wasm"
+  msg=$("$RUN" "$T/evil.wasm" 2>&1 >/dev/null)
+  if [ "$(printf '%s' "$msg" | wc -l)" -eq 0 ] && ! printf '%s' "$msg" | grep -q $'\x1b' && grep -q "evil" <<<"$msg"; then
+    ok "hostile import names are printed on one line, escapes neutralised"
+  else bad "hostile import name message: [$msg]"; fi
+fi
+
 # Capabilities: only what the manifest asks for; its read-only stays so.
 mkdir -p "$T/data"
 refused "a --dir the bundle does not ask for" "does not ask for directory '/other'" \
