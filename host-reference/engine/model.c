@@ -305,6 +305,7 @@ static llm_weight *packable(llm_model *m, int i) {
 typedef struct {
     llm_model *m;
     uint8_t **dst;   /* per packable matrix; NULL: it stays as is */
+    bool release;    /* the GGUF image is a read-only file mapping */
 } pack_job;
 
 static void pack_worker(void *arg, int i, int n_chunks, int thread) {
@@ -315,12 +316,23 @@ static void pack_worker(void *arg, int i, int n_chunks, int thread) {
     if (!j->dst[i]) return;
     uint32_t pt = kn_pack_type(j->m->kn, w->type, w->rows, w->cols);
     kn_pack(pt, w->data, j->dst[i], w->rows, w->cols);
+    /* A file mapping's pages of the original can go: the process would
+     * otherwise hold the weights twice. Whole pages inside the tensor only,
+     * and never the embedding table a tied output shares. Not for buffers
+     * (dropping their pages would zero them). */
+    if (j->release && w->data != j->m->tok_embd.data) {
+        long pg = sysconf(_SC_PAGESIZE);
+        uintptr_t a = (uintptr_t)w->data, e = a + w->stride * (size_t)w->rows;
+        a = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+        e &= ~((uintptr_t)pg - 1);
+        if (pg > 0 && e > a) madvise((void *)a, e - a, MADV_DONTNEED);
+    }
     w->data = j->dst[i];
     w->type = pt;
     w->stride = kn_row_bytes(pt, w->cols);   /* Q4_K packs its scales wider */
 }
 
-static bool pack_matrices(llm_model *m, char *err, size_t errlen) {
+static bool pack_matrices(llm_model *m, bool file_mapped, char *err, size_t errlen) {
     const int n = 1 + 7 * m->hp.n_layer;
     size_t total = 0;
     for (int i = 0; i < n; i++) {
@@ -330,7 +342,7 @@ static bool pack_matrices(llm_model *m, char *err, size_t errlen) {
     }
     if (total == 0) return true;
     void *buf = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    pack_job job = {m, calloc((size_t)n, sizeof *job.dst)};
+    pack_job job = {m, calloc((size_t)n, sizeof *job.dst), file_mapped};
     if (buf == MAP_FAILED || !job.dst) {
         if (buf != MAP_FAILED) munmap(buf, total);
         free(job.dst);
@@ -362,7 +374,7 @@ static bool pack_matrices(llm_model *m, char *err, size_t errlen) {
 
 /* ---- API ------------------------------------------------------------ */
 
-llm_model *llm_model_load(const gguf_file *f, char *err, size_t errlen) {
+static llm_model *load(const gguf_file *f, bool file_mapped, char *err, size_t errlen) {
     llm_model *m = calloc(1, sizeof *m);
     if (!m) { fail(err, errlen, "llm: out of memory"); return NULL; }
     m->gf = f;
@@ -373,17 +385,21 @@ llm_model *llm_model_load(const gguf_file *f, char *err, size_t errlen) {
         return NULL;
     }
     if (!read_hparams(f, &m->hp, err, errlen) || !bind_tensors(m, err, errlen) ||
-        !pack_matrices(m, err, errlen)) {
+        !pack_matrices(m, file_mapped, err, errlen)) {
         llm_model_free(m);
         return NULL;
     }
     return m;
 }
 
+llm_model *llm_model_load(const gguf_file *f, char *err, size_t errlen) {
+    return load(f, false, err, errlen);
+}
+
 llm_model *llm_model_open(const char *path, char *err, size_t errlen) {
     gguf_file *f = gguf_open_file(path, err, errlen);
     if (!f) return NULL;
-    llm_model *m = llm_model_load(f, err, errlen);
+    llm_model *m = load(f, true, err, errlen);
     if (!m) { gguf_close(f); return NULL; }
     m->owned = f;
     return m;

@@ -9,7 +9,11 @@
  * rates; the bandwidth is measured again after each model and the best
  * figure kept (the machine's capability), and the load average is
  * printed so a reader can judge the conditions.
- * Environment: BENCH_RUNS (default 3). */
+ * Also per model: the time to open it (mapping plus any repacking of the
+ * weights) and to produce the first token of a 1-token prompt, and, with
+ * BENCH_LONG=1, generation at position 2000 against position 50 (2
+ * threads; the prompt of 2000 tokens is evaluated once).
+ * Environment: BENCH_RUNS (default 3), BENCH_LONG. */
 #define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +109,45 @@ static bool measure(const llm_model *m, int threads, int runs, double *pp, doubl
     return true;
 }
 
+/* Generation rate at positions pos..pos+n after a prompt filled the cache. */
+static double gen_at(llm_context *c, int pos, int n) {
+    char err[256];
+    llm_kv_truncate(c, pos);
+    int32_t tok = 5;
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        if (!llm_eval(c, &tok, 1, false, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 0; }
+        tok = 3 + (tok * 31) % 30000;
+    }
+    return n / (now_s() - t0);
+}
+
+static void long_context(const llm_model *m, int runs, double *at50, double *at2000) {
+    enum { LONG = 2000 };
+    llm_context_params p = llm_context_default_params();
+    p.n_ctx = LONG + 64;
+    p.n_threads = 2;
+    char err[256];
+    llm_context *c = llm_context_new(m, &p, err, sizeof err);
+    static int32_t prompt[LONG];
+    for (int i = 0; i < LONG; i++) prompt[i] = 3 + (i * 7919) % 30000;
+    *at50 = *at2000 = 0;
+    if (!c || !llm_eval(c, prompt, LONG, false, err, sizeof err)) {
+        fprintf(stderr, "bench-engine: long context: %s\n", err);
+        llm_context_free(c);
+        return;
+    }
+    double a[16], b[16];
+    for (int r = 0; r < runs; r++) {   /* interleaved, so load changes hit both */
+        b[r] = gen_at(c, LONG, 32);
+        a[r] = gen_at(c, 50, 32);
+        fprintf(stderr, "  long context run %d: pos 50 %.2f tok/s, pos 2000 %.2f tok/s\n", r + 1, a[r], b[r]);
+    }
+    *at50 = median(a, runs);
+    *at2000 = median(b, runs);
+    llm_context_free(c);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: bench_engine DIR [TYPE...]\n");
@@ -125,19 +168,34 @@ int main(int argc, char **argv) {
     printf("load average at start: %s", loadavg());
     printf("TinyLlama-1.1B shape, random weights; pp %d tokens, tg %d tokens; median of %d runs\n\n",
            PP, TG, runs);
-    double pp_r[8][3], tg_r[8][3], tgb_r[8][3], mb[8];
+    double pp_r[8][3], tg_r[8][3], tgb_r[8][3], mb[8], open_ms[8], first_ms[8], l50[8], l2000[8];
+    const bool longctx = getenv("BENCH_LONG") && atoi(getenv("BENCH_LONG")) > 0;
     for (int i = 0; i < n_types && i < 8; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/tinyllama-%s.gguf", dir, types[i]);
         if (!ensure_model(path, types[i])) return 1;
         char err[512];
+        double t0 = now_s();
         llm_model *m = llm_model_open(path, err, sizeof err);
         if (!m) { fprintf(stderr, "bench-engine: %s: %s\n", path, err); return 1; }
+        double t1 = now_s();
+        {
+            llm_context_params p = llm_context_default_params();
+            p.n_ctx = 2048;
+            llm_context *c = llm_context_new(m, &p, err, sizeof err);
+            int32_t tok = 1;
+            if (!c || !llm_eval(c, &tok, 1, false, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
+            llm_context_free(c);
+        }
+        open_ms[i] = (t1 - t0) * 1e3;
+        first_ms[i] = (now_s() - t1) * 1e3;
         mb[i] = (double)llm_model_weight_bytes(m) / 1e6;
         for (int t = 1; t <= 2; t++) {
             fprintf(stderr, "%s, %d thread(s):\n", types[i], t);
             if (!measure(m, t, runs, &pp_r[i][t], &tg_r[i][t], &tgb_r[i][t])) return 1;
         }
+        l50[i] = l2000[i] = 0;
+        if (longctx) long_context(m, runs, &l50[i], &l2000[i]);
         llm_model_free(m);
         measure_bw(bw);
     }
@@ -153,5 +211,10 @@ int main(int argc, char **argv) {
                    types[i], mb[i], t, pp_r[i][t], tg_r[i][t], roof, 100.0 * tg_r[i][t] / roof,
                    tgb_r[i][t], 100.0 * tgb_r[i][t] / roof);
         }
+    printf("\n| type   | open ms (map + repack) | first token ms | tg at pos 50 | tg at pos 2000 | ratio |\n");
+    printf("|--------|-----------------------:|---------------:|-------------:|---------------:|------:|\n");
+    for (int i = 0; i < n_types && i < 8; i++)
+        printf("| %-6s | %22.0f | %14.0f | %12.2f | %14.2f | %5.2f |\n", types[i], open_ms[i], first_ms[i],
+               l50[i], l2000[i], l50[i] > 0 ? l2000[i] / l50[i] : 0.0);
     return 0;
 }
