@@ -8,7 +8,8 @@
  * lower one (a request above what the CPU has is refused with a message).
  *
  * Kernels are single-threaded and work on the row range they are given;
- * the engine's thread pool splits rows. Nothing here allocates.
+ * the engine's thread pool splits rows. Nothing here allocates (the packed
+ * AVX-512 kernels keep up to 128 KB of prepared sums on the stack).
  *
  * Type ids are ggml's (see sdk/common/gguf.h). Weight rows are in GGUF
  * block layout, row r at W + r*stride bytes. Activations are first converted

@@ -10,7 +10,8 @@
  * BF16 through 512-bit FMA. matvec shares each activation load across four
  * rows; matmul uses register tiles (4 rows x 4 or 2 activations) so each
  * decoded weight feeds several dot products. Elementwise ops and activation
- * quantization use the AVX2 code, which these CPUs also run. */
+ * quantization use the AVX2 code, which these CPUs also run. The packed R16
+ * types (Q4_0, Q8_0, Q4_K, Q6_K repacked at load) go to x86_avx512_r16.c. */
 #include "x86_simd.h"
 
 #define AI static inline __attribute__((always_inline))
