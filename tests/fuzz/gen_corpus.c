@@ -149,7 +149,10 @@ int main(int argc, char **argv) {
         char path[1024];
         snprintf(path, sizeof path, "%s/models/stories260K-gguf-v1.gguf", argv[2]);
         gguf_file *f = gguf_open_file(path, err, sizeof err);
-        if (!f) { fprintf(stderr, "%s\n", err); return 1; }
+        if (!f) {   /* no shared data here: the other seeds still do */
+            fprintf(stderr, "note: %s (seed skipped)\n", err);
+            return 0;
+        }
         w = gguf_writer_new(32);
         for (uint64_t i = 0; i < gguf_kv_count(f); i++) gguf_w_copy_kv(w, f, gguf_kv_at(f, i));
         gguf_w_tensor(w, "output_norm.weight", GGML_F32, 1, s, bytes, 32);
