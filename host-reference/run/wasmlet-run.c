@@ -99,8 +99,7 @@ static const char *trust[MAX_TRUST];
 
 /* A bundle asks for capabilities; the operator grants some of them. A
  * grant the bundle did not ask for is refused; a read-only request stays
- * read-only whatever the grant says. Manifest environment comes first so
- * the operator's --env can override it. */
+ * read-only whatever the grant says. */
 static int apply_manifest(const manifest *m, int ndirs, int *nenvs, uint64_t *max_mem, uint64_t *timeout_ms) {
     for (int d = 0; d < ndirs; d++) {
         const manifest_dir *want = NULL;
@@ -113,38 +112,34 @@ static int apply_manifest(const manifest *m, int ndirs, int *nenvs, uint64_t *ma
         }
         if (want->readonly) dirs[d].readonly = 1;
     }
-    if (*nenvs + (int)m->n_env > MAX_ENVS) {
-        fprintf(stderr, "wasmlet-run: too many environment variables\n");
-        return WLRT_EXIT_USAGE;
-    }
-    memmove(envs + m->n_env, envs, (size_t)*nenvs * sizeof envs[0]);
-    for (size_t k = 0; k < m->n_env; k++) {
-        size_t n = strlen(m->env[k].key) + strlen(m->env[k].value) + 2;
+    /* The bundle's variables, unless the operator's --env sets the same
+     * name (one value per name: the guest's getenv would take the first):
+     * WASMLET_TOKENIZER (the tokenizer is granted read-only as
+     * /bundle/<name>, a virtual file over the mapping), then the manifest's. */
+    const char *slash = strrchr(m->tokenizer, '/');
+    int nop = *nenvs;
+    for (size_t k = 0; k <= m->n_env; k++) {
+        const char *key = k ? m->env[k - 1].key : "WASMLET_TOKENIZER";
+        const char *dir = k ? "" : BUNDLE_GUEST_DIR "/";
+        const char *val = k ? m->env[k - 1].value : slash ? slash + 1 : m->tokenizer;
+        size_t kl = strlen(key);
+        int set_by_operator = 0;
+        for (int o = 0; o < nop; o++)
+            if (strncmp(envs[o], key, kl) == 0 && envs[o][kl] == '=') set_by_operator = 1;
+        if (set_by_operator) continue;
+        if (*nenvs == MAX_ENVS) {
+            fprintf(stderr, "wasmlet-run: too many environment variables\n");
+            return WLRT_EXIT_USAGE;
+        }
+        size_t n = kl + strlen(dir) + strlen(val) + 2;
         char *kv = malloc(n);
         if (!kv) return WLRT_EXIT_REFUSED;
-        snprintf(kv, n, "%s=%s", m->env[k].key, m->env[k].value);
-        envs[k] = kv;
+        snprintf(kv, n, "%s=%s%s", key, dir, val);
+        envs[(*nenvs)++] = kv;
     }
-    *nenvs += (int)m->n_env;
-    /* The tokenizer is granted read-only as /bundle/<name> (a virtual
-     * file over the mapping); the SDK finds it through this variable. */
-    if (*nenvs + 1 > MAX_ENVS) {
-        fprintf(stderr, "wasmlet-run: too many environment variables\n");
-        return WLRT_EXIT_USAGE;
-    }
-    memmove(envs + 1, envs, (size_t)*nenvs * sizeof envs[0]);
-    const char *slash = strrchr(m->tokenizer, '/');
-    size_t n = strlen(slash ? slash + 1 : m->tokenizer) + sizeof "WASMLET_TOKENIZER=" + sizeof BUNDLE_GUEST_DIR + 1;
-    char *kv = malloc(n);
-    if (!kv) return WLRT_EXIT_REFUSED;
-    snprintf(kv, n, "WASMLET_TOKENIZER=%s/%s", BUNDLE_GUEST_DIR, slash ? slash + 1 : m->tokenizer);
-    envs[0] = kv;
-    (*nenvs)++;
     /* Limits: the stricter of the bundle's and the operator's. */
     if (m->max_memory && (!*max_mem || m->max_memory < *max_mem)) *max_mem = m->max_memory;
-    /* A signed manifest is trusted to ask, not to overflow: clamp to what
-     * the command line itself accepts (1e7 s). */
-    uint64_t t = (m->timeout_seconds > 10000000 ? 10000000 : m->timeout_seconds) * 1000;
+    uint64_t t = m->timeout_seconds * 1000;   /* manifest_validate bounds it to 1e7 s */
     if (t && (!*timeout_ms || t < *timeout_ms)) *timeout_ms = t;
     return 0;
 }
@@ -285,7 +280,7 @@ int main(int argc, char **argv) {
         }
     }
     nn_params np = {.compat_unbounded_output = compat != 0,
-                    .ctx_cap = is_bundle ? (int64_t)(rb.m->ctx_size > (1u << 20) ? (1u << 20) : rb.m->ctx_size) : 0};
+                    .ctx_cap = is_bundle ? (int64_t)rb.m->ctx_size : 0};   /* bounded by the manifest */
     nh = nn_host_new(reg, &np);
     if (!nh) goto out;
     wlrt_binding b[] = {{"wasi_snapshot_preview1", ctx}, {"wasi_ephemeral_nn", nh}};

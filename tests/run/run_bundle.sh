@@ -101,6 +101,17 @@ if command -v wat2wasm >/dev/null; then
   else bad "hostile import name message: [$msg]"; fi
 fi
 
+# Environment: the manifest's variables reach the guest; the operator's
+# --env overrides them.
+if [ -f "$G/hello.wasm" ]; then
+  "$PACK" build --wasm "$G/hello.wasm" --model "default=$model" --name h --version 1 -s "$T/k.sec" \
+    --env GREETING=from-manifest -o "$T/hello.wasmlet" >/dev/null 2>&1
+  got=$("$RUN" --trust "$T/k.pub" "$T/hello.wasmlet" 2>&1 | grep GREETING | xargs)
+  expect "manifest environment reaches the guest" "$got" "GREETING = from-manifest"
+  got=$("$RUN" --trust "$T/k.pub" --env GREETING=operator "$T/hello.wasmlet" 2>&1 | grep GREETING | xargs)
+  expect "operator --env overrides the manifest" "$got" "GREETING = operator"
+fi
+
 # Capabilities: only what the manifest asks for; its read-only stays so.
 mkdir -p "$T/data"
 refused "a --dir the bundle does not ask for" "does not ask for directory '/other'" \
