@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wasmlet/io.h"
 #include "wasmlet/chat.h"
 
 static int print_text(const char *text, size_t len, void *user) {
@@ -33,26 +34,6 @@ static int usage(int code) {
             "options (also environment variables holding JSON):\n%s",
             wl_template_names(), wl_options_help());
     return code;
-}
-
-static int read_line(FILE *f, char **buf, size_t *cap) {
-    size_t n = 0;
-    int c;
-    while ((c = fgetc(f)) != EOF && c != '\n') {
-        if (n + 2 > *cap) {
-            size_t nc = *cap ? *cap * 2 : 256;
-            char *b = realloc(*buf, nc);
-            if (!b) return -1;
-            *buf = b;
-            *cap = nc;
-        }
-        (*buf)[n++] = (char)c;
-    }
-    if (c == EOF && n == 0) return 0;
-    if (!*buf && !(*buf = malloc(*cap = 1))) return -1;
-    if (n && (*buf)[n - 1] == '\r') n--;
-    (*buf)[n] = 0;
-    return 1;
 }
 
 static int turn(wl_chat *c, const char *text, int stream) {
@@ -132,7 +113,7 @@ int main(int argc, char **argv) {
     rc = 0;
     for (;;) {
         fputs("[You]: ", stderr);
-        int got = read_line(stdin, &line, &cap);
+        int got = wl_read_line(stdin, &line, &cap);
         if (got < 0) {
             fprintf(stderr, "chat: out of memory reading input\n");
             rc = 1;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wasmlet/io.h"
 #include "wasmlet/wasmlet.h"
 
 static int usage(int code) {
@@ -23,21 +24,6 @@ static int usage(int code) {
             "options (also environment variables holding JSON):\n%s",
             wl_options_help());
     return code;
-}
-
-static char *read_all(FILE *f) {
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1) break;
-        char *b = realloc(buf, cap * 2);
-        if (!b) free(buf);
-        buf = b;
-        cap *= 2;
-    }
-    if (buf) buf[n] = 0;
-    return buf;
 }
 
 static int print_text(const char *text, size_t len, void *user) {
@@ -84,7 +70,7 @@ int main(int argc, char **argv) {
     }
     char *owned = NULL;
     if (!prompt) {
-        owned = read_all(stdin);
+        owned = wl_read_all(stdin, NULL);
         if (!owned) {
             fprintf(stderr, "complete: out of memory reading the prompt\n");
             return 1;

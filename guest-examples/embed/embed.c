@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "wasmlet/io.h"
 #include "wasmlet/wasmlet.h"
 
 static int embed_one(wl_model *m, const char *text, size_t index) {
@@ -40,26 +41,6 @@ static int embed_one(wl_model *m, const char *text, size_t index) {
     fwrite(b.data, 1, b.len, stdout);
     json_buf_free(&b);
     return 0;
-}
-
-/* One line of any length from f into *buf (without the newline). */
-static int read_line(FILE *f, char **buf, size_t *cap) {
-    size_t n = 0;
-    int c;
-    while ((c = fgetc(f)) != EOF && c != '\n') {
-        if (n + 2 > *cap) {
-            size_t nc = *cap ? *cap * 2 : 256;
-            char *b = realloc(*buf, nc);
-            if (!b) return -1;
-            *buf = b;
-            *cap = nc;
-        }
-        (*buf)[n++] = (char)c;
-    }
-    if (c == EOF && n == 0) return 0;
-    if (!*buf && !(*buf = malloc(*cap = 1))) return -1;
-    (*buf)[n] = 0;
-    return 1;
 }
 
 int main(int argc, char **argv) {
@@ -107,7 +88,7 @@ int main(int argc, char **argv) {
         char *line = NULL;
         size_t cap = 0, index = 0;
         int got = 0;
-        while (rc == 0 && (got = read_line(stdin, &line, &cap)) > 0) {
+        while (rc == 0 && (got = wl_read_line(stdin, &line, &cap)) > 0) {
             if (line[0]) rc = embed_one(m, line, index++);
         }
         if (got < 0) {

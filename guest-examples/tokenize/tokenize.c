@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "wasmlet/io.h"
 #include "wasmlet/tokens.h"
 
 static int valid_utf8(const unsigned char *s, size_t n) {
@@ -69,22 +70,6 @@ static int one(const wl_vocab *v, const char *text, size_t len, bool add, bool p
     return 0;
 }
 
-static char *read_all(FILE *f, size_t *len) {
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1) break;
-        char *b = realloc(buf, cap * 2);
-        if (!b) free(buf);
-        buf = b;
-        cap *= 2;
-    }
-    if (buf) buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 /* "\n" in a separator given on a command line means a newline. */
 static void unescape(char *s) {
     char *o = s;
@@ -135,7 +120,7 @@ int main(int argc, char **argv) {
         rc = one(v, text, strlen(text), add, parse, mode);
     } else {
         size_t len = 0;
-        char *in = read_all(stdin, &len);
+        char *in = wl_read_all(stdin, &len);
         if (!in) {
             fprintf(stderr, "tokenize: out of memory reading input\n");
             wl_vocab_free(v);

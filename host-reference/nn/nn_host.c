@@ -206,17 +206,21 @@ static int eval_prompt(nn_host *h, nn_exec *c) {
     return NN_OK;
 }
 
+/* stream-stdout: the host prints each piece as it is made. */
+static void stream_piece(nn_host *h, const nn_graph *gr, const char *p, size_t n) {
+    if (!gr->opt.stream_stdout || !p) return;
+    FILE *f = h->params.stream ? h->params.stream : stdout;
+    fwrite(p, 1, n, f);
+    fflush(f);
+}
+
 static void append_piece(nn_host *h, nn_exec *c, int32_t id) {
     nn_graph *gr = &h->graphs[c->graph];
     size_t n = 0;
     const char *p = tok_piece(gr->tok, id, true, &n);
     if (!p) return;
     json_buf_raw(&c->out, p, n);
-    if (gr->opt.stream_stdout) {
-        FILE *f = h->params.stream ? h->params.stream : stdout;
-        fwrite(p, 1, n, f);
-        fflush(f);
-    }
+    stream_piece(h, gr, p, n);
 }
 
 /* Does the output end with (contain, as a new suffix) the stop text? Only
@@ -300,11 +304,7 @@ int nn_compute_single(nn_host *h, nn_exec *c) {
         c->piece_len = n;
     }
     c->n_out++;
-    if (gr->opt.stream_stdout && p) {
-        FILE *f = h->params.stream ? h->params.stream : stdout;
-        fwrite(p, 1, n, f);
-        fflush(f);
-    }
+    stream_piece(h, gr, p, n);
     return NN_OK;
 }
 

@@ -254,11 +254,15 @@ static u32 write_out(nn_host *h, const void *src, size_t n, u32 buf, u32 buf_max
     return NN_OK;
 }
 
-u32 Z_wasi_ephemeral_nnZ_get_output(nn_host *h, u32 c, u32 index, u32 buf, u32 buf_max, u32 written) {
+/* Output 0 is text (all of it, or the last piece when streaming); output 1
+ * the token counts as JSON, the same for both. */
+static u32 get_output(nn_host *h, const char *call, u32 c, u32 index, bool single, u32 buf, u32 buf_max,
+                      u32 written) {
     nn_exec *e = ctx_of(h, c);
-    if (!e) return bad(h, "get_output: no such context");
+    if (!e) { nn_log(h, "%s: no such context", call); return NN_INVALID_ARGUMENT; }
+    if (index == 0 && single) return write_out(h, e->piece, e->piece_len, buf, buf_max, written);
     if (index == 0) return write_out(h, e->out.data ? e->out.data : "", e->out.len, buf, buf_max, written);
-    if (index != 1) return bad(h, "get_output: index must be 0 (text) or 1 (metadata)");
+    if (index != 1) { nn_log(h, "%s: index must be 0 (text) or 1 (metadata)", call); return NN_INVALID_ARGUMENT; }
     json_buf m = {0};
     nn_metadata_json(e, &m);
     u32 rc = m.oom ? NN_RUNTIME_ERROR : write_out(h, m.data, m.len, buf, buf_max, written);
@@ -266,14 +270,10 @@ u32 Z_wasi_ephemeral_nnZ_get_output(nn_host *h, u32 c, u32 index, u32 buf, u32 b
     return rc;
 }
 
+u32 Z_wasi_ephemeral_nnZ_get_output(nn_host *h, u32 c, u32 index, u32 buf, u32 buf_max, u32 written) {
+    return get_output(h, "get_output", c, index, false, buf, buf_max, written);
+}
+
 u32 Z_wasi_ephemeral_nnZ_get_output_single(nn_host *h, u32 c, u32 index, u32 buf, u32 buf_max, u32 written) {
-    nn_exec *e = ctx_of(h, c);
-    if (!e) return bad(h, "get_output_single: no such context");
-    if (index == 0) return write_out(h, e->piece, e->piece_len, buf, buf_max, written);
-    if (index != 1) return bad(h, "get_output_single: index must be 0 (text) or 1 (metadata)");
-    json_buf m = {0};
-    nn_metadata_json(e, &m);
-    u32 rc = m.oom ? NN_RUNTIME_ERROR : write_out(h, m.data, m.len, buf, buf_max, written);
-    json_buf_free(&m);
-    return rc;
+    return get_output(h, "get_output_single", c, index, true, buf, buf_max, written);
 }
