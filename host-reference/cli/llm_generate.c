@@ -144,8 +144,10 @@ int llm_cli_generate(int argc, char **argv) {
     if (rc) return rc;
 
     char err[512];
+    double t_open = now_s();
     llm_model *m = llm_model_open(o.model, err, sizeof err);
     if (!m) { fprintf(stderr, "wasmlet-llm: %s: %s\n", o.model, err); return 1; }
+    t_open = now_s() - t_open;
     const llm_hparams *hp = llm_model_hparams(m);
     llm_text *text = llm_text_new(llm_model_gguf(m), err, sizeof err);
     if (!text) {
@@ -218,6 +220,7 @@ int llm_cli_generate(int argc, char **argv) {
     if (lg.n) print_json(&lg, toks, n_tok);
     else if (!o.ids) printf("\n");
     fflush(stdout);
+    fprintf(stderr, "load: %.1f ms, %s\n", t_open * 1e3, llm_model_pack_note(m));
     fprintf(stderr, "prompt: %d tokens, %.2f tokens/s\n", n_prompt,
             t1 > t0 ? n_prompt / (t1 - t0) : 0.0);
     fprintf(stderr, "generation: %d tokens, %.2f tokens/s\n", n_gen,

@@ -43,10 +43,29 @@ typedef struct {
 typedef struct llm_model llm_model;
 typedef struct llm_context llm_context;
 
-/* Load from a parsed file. The model borrows f: f must outlive it. */
+/* Where a model's image lives: the file's identity and the image's place
+ * in it. Keys the cache of repacked weights (pack_cache.h). */
+typedef struct {
+    uint64_t dev, ino, size, mtime_ns, ctime_ns;
+    uint64_t offset, length;   /* the GGUF image inside the file */
+} llm_source;
+/* The identity of open file fd; false if it cannot be read. */
+bool llm_source_of_fd(int fd, uint64_t offset, uint64_t length, llm_source *out);
+
+/* Load from a parsed file. The model borrows f: f must outlive it.
+ * Matrices the kernels stream faster repacked are copied once into
+ * anonymous memory. */
 llm_model *llm_model_load(const gguf_file *f, char *err, size_t errlen);
-/* Map and parse path, then load; the model owns the mapping. */
+/* As llm_model_load for an image that is a file (or part of one, src):
+ * repacked matrices come from, or go to, the per-user pack cache. */
+llm_model *llm_model_load_source(const gguf_file *f, const llm_source *src, char *err, size_t errlen);
+/* Map and parse path, then load with the pack cache; the model owns the
+ * mapping. */
 llm_model *llm_model_open(const char *path, char *err, size_t errlen);
+/* How the weights were made ready, for a verbose line: "used in place",
+ * "packed in memory", "cache hit <path>", "packed into new cache entry
+ * <path>", or why the cache was not used. */
+const char *llm_model_pack_note(const llm_model *m);
 void llm_model_free(llm_model *m);
 const llm_hparams *llm_model_hparams(const llm_model *m);
 const gguf_file *llm_model_gguf(const llm_model *m);

@@ -37,6 +37,7 @@ struct llm_model {
     int n_converted;
     void *packed;              /* repacked matrices (kn_pack), one mapping */
     size_t packed_bytes;
+    char pack_note[400];       /* llm_model_pack_note() */
 };
 
 struct llm_sampler;

@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "llm_internal.h"
+#include "pack_cache.h"
 
 static bool fail(char *err, size_t errlen, const char *fmt, ...) {
     if (err && errlen) {
@@ -290,16 +293,22 @@ static bool bind_tensors(llm_model *m, char *err, size_t errlen) {
 }
 
 /* Repack the matrices the kernel table streams faster in another layout
- * (kn_pack_type) into one anonymous mapping, made once here; the mapped
- * originals are not read again. Huge pages where the OS offers them: the
- * copy is hundreds of MB, and 4 KB page faults would dominate its time.
- * The token embedding stays as mapped (rows are looked up one at a time);
- * a tied output matrix gets its own packed copy. */
+ * (kn_pack_type), all into one mapping: an entry of the pack cache when
+ * the image is a file (pack_cache.h), so later starts only map it, else
+ * anonymous memory (huge pages where the OS offers them: the copy is
+ * hundreds of MB, and 4 KB page faults would dominate its time). The
+ * mapped originals are not read again. The token embedding stays as mapped
+ * (rows are looked up one at a time); a tied output matrix gets its own
+ * packed copy. */
 static llm_weight *packable(llm_model *m, int i) {
     if (i == 0) return &m->output;
     llm_layer *L = &m->layers[(i - 1) / 7];
     llm_weight *ws[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
     return ws[(i - 1) % 7];
+}
+
+static size_t packed_bytes(const llm_weight *w, uint32_t pt) {
+    return (kn_row_bytes(pt, w->cols) * (size_t)w->rows + 63) & ~(size_t)63;
 }
 
 typedef struct {
@@ -314,8 +323,7 @@ static void pack_worker(void *arg, int i, int n_chunks, int thread) {
     pack_job *j = arg;
     llm_weight *w = packable(j->m, i);
     if (!j->dst[i]) return;
-    uint32_t pt = kn_pack_type(j->m->kn, w->type, w->rows, w->cols);
-    kn_pack(pt, w->data, j->dst[i], w->rows, w->cols);
+    kn_pack(kn_pack_type(j->m->kn, w->type, w->rows, w->cols), w->data, j->dst[i], w->rows, w->cols);
     /* A file mapping's pages of the original can go: the process would
      * otherwise hold the weights twice. Whole pages inside the tensor only,
      * and never the embedding table a tied output shares. Not for buffers
@@ -327,54 +335,138 @@ static void pack_worker(void *arg, int i, int n_chunks, int thread) {
         e &= ~((uintptr_t)pg - 1);
         if (pg > 0 && e > a) madvise((void *)a, e - a, MADV_DONTNEED);
     }
-    w->data = j->dst[i];
-    w->type = pt;
-    w->stride = kn_row_bytes(pt, w->cols);   /* Q4_K packs its scales wider */
 }
 
-static bool pack_matrices(llm_model *m, bool file_mapped, char *err, size_t errlen) {
+/* The part of a cache entry's key beyond the source file: where each
+ * packed matrix is in the image, its types and its shape (FNV-1a). */
+static uint64_t layout_hash(llm_model *m, int n) {
+    uint64_t x = 0xcbf29ce484222325u;
+    const uint8_t *base = gguf_base(m->gf);
+    for (int i = 0; i < n; i++) {
+        llm_weight *w = packable(m, i);
+        uint64_t v[5] = {(uint64_t)((const uint8_t *)w->data - base), w->type,
+                         kn_pack_type(m->kn, w->type, w->rows, w->cols), (uint64_t)w->rows, (uint64_t)w->cols};
+        for (int k = 0; k < 5; k++)
+            for (int b = 0; b < 64; b += 8) x = (x ^ ((v[k] >> b) & 0xff)) * 0x100000001b3u;
+    }
+    return x;
+}
+
+/* A cache entry must hold what packing gives today: the first 16 rows of
+ * every matrix are packed again and compared, which catches a changed
+ * layout (a newer build) and a source edited behind a kept identity,
+ * for the price of one row group per matrix. */
+static bool entry_agrees(llm_model *m, int n, uint8_t **dst) {
+    bool ok = true;
+    uint8_t *tmp = NULL;
+    size_t cap = 0;
+    for (int i = 0; i < n && ok; i++) {
+        llm_weight *w = packable(m, i);
+        if (!dst[i]) continue;
+        uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
+        size_t len = kn_row_bytes(pt, w->cols) * 16;
+        if (len > cap) {
+            free(tmp);
+            if (!(tmp = malloc(cap = len))) return false;
+        }
+        kn_pack(pt, w->data, tmp, 16, w->cols);
+        ok = memcmp(tmp, dst[i], len) == 0;
+    }
+    free(tmp);
+    return ok;
+}
+
+/* Each packed matrix's place in the one mapping buf. */
+static void place(llm_model *m, int n, uint8_t *buf, uint8_t **dst) {
+    for (int i = 0; i < n; i++) {
+        llm_weight *w = packable(m, i);
+        uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
+        dst[i] = pt ? buf : NULL;
+        if (pt) buf += packed_bytes(w, pt);
+    }
+}
+
+static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped, char *err, size_t errlen) {
     const int n = 1 + 7 * m->hp.n_layer;
     size_t total = 0;
+    uint32_t n_mats = 0;
     for (int i = 0; i < n; i++) {
         llm_weight *w = packable(m, i);
         uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
-        if (pt) total += (kn_row_bytes(pt, w->cols) * (size_t)w->rows + 63) & ~(size_t)63;
+        if (pt) total += packed_bytes(w, pt), n_mats++;
     }
+    snprintf(m->pack_note, sizeof m->pack_note, "weights used in place");
     if (total == 0) return true;
-    void *buf = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     pack_job job = {m, calloc((size_t)n, sizeof *job.dst), file_mapped};
-    if (buf == MAP_FAILED || !job.dst) {
-        if (buf != MAP_FAILED) munmap(buf, total);
-        free(job.dst);
-        return fail(err, errlen, "llm: out of memory repacking weights (%zu bytes)", total);
+    if (!job.dst) return fail(err, errlen, "llm: out of memory");
+
+    pack_desc d = {.n_mats = n_mats, .layout = layout_hash(m, n), .bytes = total};
+    pack_writer wr = {.fd = -1};
+    char dir[4096], why[400] = "";
+    bool writing = false, hit = false;
+    uint8_t *buf = NULL;
+    if (src && pack_cache_dir(dir, sizeof dir, why, sizeof why)) {
+        d.src = *src;
+        snprintf(d.table, sizeof d.table, "%s", m->kn->name);
+        buf = pack_cache_map(dir, &d, why, sizeof why);
+        if (buf) {
+            place(m, n, buf, job.dst);
+            hit = entry_agrees(m, n, job.dst);
+            if (!hit) {
+                /* Not what this build packs: replaced by a fresh entry
+                 * (a start that still maps the old one keeps its copy). */
+                munmap(buf, total);
+                buf = NULL;
+                snprintf(why, sizeof why, "cache entry is stale");
+            }
+        }
+        if (!buf) writing = pack_cache_create(dir, &d, &wr, why, sizeof why);
+        if (writing) buf = wr.map;
     }
+    if (!buf) {
+        snprintf(m->pack_note, sizeof m->pack_note, "packed in memory%s%s", src ? "; " : "", src ? why : "");
+        buf = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (buf == MAP_FAILED) {
+            free(job.dst);
+            return fail(err, errlen, "llm: out of memory repacking weights (%zu bytes)", total);
+        }
 #ifdef MADV_HUGEPAGE
-    madvise(buf, total, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
+        madvise(buf, total, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
 #endif
+    }
     m->packed = buf;
     m->packed_bytes = total;
-    uint8_t *dst = buf;
+    place(m, n, buf, job.dst);
+    if (hit) {
+        snprintf(m->pack_note, sizeof m->pack_note, "%s", why);
+    } else {
+        /* The copy is memory-bound: a few threads, once. Without them (no
+         * pool), this thread does it all. */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        llm_pool *pool = llm_pool_new(cpus < 2 ? 1 : cpus > 4 ? 4 : (int)cpus);
+        if (pool) llm_pool_run(pool, pack_worker, &job, n);
+        else for (int i = 0; i < n; i++) pack_worker(&job, i, n, 0);
+        llm_pool_free(pool);
+        if (writing) {
+            pack_cache_commit(&wr, &d, why, sizeof why);
+            snprintf(m->pack_note, sizeof m->pack_note, "%s", why);
+        }
+    }
     for (int i = 0; i < n; i++) {
         llm_weight *w = packable(m, i);
+        if (!job.dst[i]) continue;
         uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
-        if (!pt) continue;
-        job.dst[i] = dst;
-        dst += (kn_row_bytes(pt, w->cols) * (size_t)w->rows + 63) & ~(size_t)63;
+        w->data = job.dst[i];
+        w->type = pt;
+        w->stride = kn_row_bytes(pt, w->cols);   /* Q4_K packs its scales wider */
     }
-    /* The copy is memory-bound: a few threads, once. Without them (no
-     * pool), this thread does it all. */
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    llm_pool *pool = llm_pool_new(cpus < 2 ? 1 : cpus > 4 ? 4 : (int)cpus);
-    if (pool) llm_pool_run(pool, pack_worker, &job, n);
-    else for (int i = 0; i < n; i++) pack_worker(&job, i, n, 0);
-    llm_pool_free(pool);
     free(job.dst);
     return true;
 }
 
 /* ---- API ------------------------------------------------------------ */
 
-static llm_model *load(const gguf_file *f, bool file_mapped, char *err, size_t errlen) {
+static llm_model *load(const gguf_file *f, const llm_source *src, bool file_mapped, char *err, size_t errlen) {
     llm_model *m = calloc(1, sizeof *m);
     if (!m) { fail(err, errlen, "llm: out of memory"); return NULL; }
     m->gf = f;
@@ -385,7 +477,7 @@ static llm_model *load(const gguf_file *f, bool file_mapped, char *err, size_t e
         return NULL;
     }
     if (!read_hparams(f, &m->hp, err, errlen) || !bind_tensors(m, err, errlen) ||
-        !pack_matrices(m, file_mapped, err, errlen)) {
+        !pack_matrices(m, src, file_mapped, err, errlen)) {
         llm_model_free(m);
         return NULL;
     }
@@ -393,17 +485,48 @@ static llm_model *load(const gguf_file *f, bool file_mapped, char *err, size_t e
 }
 
 llm_model *llm_model_load(const gguf_file *f, char *err, size_t errlen) {
-    return load(f, false, err, errlen);
+    return load(f, NULL, false, err, errlen);
+}
+
+llm_model *llm_model_load_source(const gguf_file *f, const llm_source *src, char *err, size_t errlen) {
+    return load(f, src, false, err, errlen);
+}
+
+bool llm_source_of_fd(int fd, uint64_t offset, uint64_t length, llm_source *out) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    *out = (llm_source){(uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
+                        (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec,
+                        (uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec,
+                        offset, length};
+    return true;
+}
+
+/* The identity is read before and after mapping: a file replaced in
+ * between gets no cache rather than another file's entry. */
+static bool source_of_path(const char *path, llm_source *out) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = llm_source_of_fd(fd, 0, 0, out);
+    close(fd);
+    out->length = out->size;
+    return ok;
 }
 
 llm_model *llm_model_open(const char *path, char *err, size_t errlen) {
+    llm_source before = {0}, after = {0};
+    bool have = source_of_path(path, &before);
     gguf_file *f = gguf_open_file(path, err, errlen);
     if (!f) return NULL;
-    llm_model *m = load(f, true, err, errlen);
+    have = have && source_of_path(path, &after) && memcmp(&before, &after, sizeof before) == 0 &&
+           before.size == gguf_size(f);
+    llm_model *m = load(f, have ? &before : NULL, true, err, errlen);
     if (!m) { gguf_close(f); return NULL; }
     m->owned = f;
     return m;
 }
+
+const char *llm_model_pack_note(const llm_model *m) { return m->pack_note; }
 
 void llm_model_free(llm_model *m) {
     if (!m) return;

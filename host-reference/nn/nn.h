@@ -24,6 +24,7 @@
 #include "wasm-rt.h"
 #include "wasi.h"        /* host_import */
 #include "nn_config.h"
+#include "llm.h"       /* llm_source */
 
 typedef struct nn_registry nn_registry;
 
@@ -33,9 +34,10 @@ void nn_registry_free(nn_registry *r);
  * we run on the CPU). The file is not opened until a guest asks for it. */
 bool nn_registry_preload(nn_registry *r, const char *spec, char *err, size_t errlen);
 /* A model already in memory (e.g. mapped out of a bundle); data must stay
- * valid while the registry lives. */
+ * valid while the registry lives. src (may be NULL) names the file the
+ * bytes are mapped from, so repacked weights can be cached (llm.h). */
 bool nn_registry_add_buffer(nn_registry *r, const char *alias, const void *data, size_t len,
-                            char *err, size_t errlen);
+                            const llm_source *src, char *err, size_t errlen);
 
 typedef struct {
     bool compat_unbounded_output;  /* --nn-compat=wasmedge-0.14: buf_max 0 means "big enough" */

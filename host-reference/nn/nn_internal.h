@@ -16,6 +16,8 @@ typedef struct nn_model {
     char *path;              /* host file, or NULL for a buffer */
     const void *data;        /* buffer models */
     size_t len;
+    llm_source src;          /* the file a buffer is mapped from, if has_src */
+    bool has_src;
     gguf_file *buf_gguf;     /* parsed buffer (the model borrows it) */
     llm_model *model;        /* NULL until first use */
     tokenizer *tok;

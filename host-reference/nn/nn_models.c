@@ -109,9 +109,14 @@ bool nn_registry_preload(nn_registry *r, const char *spec, char *err, size_t err
 }
 
 bool nn_registry_add_buffer(nn_registry *r, const char *alias, const void *data, size_t len,
-                            char *err, size_t errlen) {
+                            const llm_source *src, char *err, size_t errlen) {
     pthread_mutex_lock(&r->lock);
     bool ok = add(r, alias, strlen(alias), NULL, data, len, err, errlen);
+    if (ok && src) {
+        nn_model *m = find(r, alias, strlen(alias));
+        m->src = *src;
+        m->has_src = true;
+    }
     pthread_mutex_unlock(&r->lock);
     return ok;
 }
@@ -125,7 +130,7 @@ static bool open_model(nn_model *m, char *err, size_t errlen) {
         m->model = llm_model_open(m->path, e, sizeof e);
     } else {
         m->buf_gguf = gguf_open_buffer(m->data, m->len, e, sizeof e);
-        if (m->buf_gguf) m->model = llm_model_load(m->buf_gguf, e, sizeof e);
+        if (m->buf_gguf) m->model = llm_model_load_source(m->buf_gguf, m->has_src ? &m->src : NULL, e, sizeof e);
     }
     if (!m->model) {
         unload_model(m);

@@ -52,7 +52,10 @@ bool run_bundle_open(run_bundle *rb, const char *path, const char *const *trust,
         const void *data;
         size_t len;
         if (!map(rb, mm->path, &data, &len, e, sizeof e)) goto fail;
-        if (!nn_registry_add_buffer(reg, mm->alias, data, len, e, sizeof e)) goto fail;
+        llm_source src;
+        const bundle_member *bm = bundle_find(rb->b, mm->path);
+        bool have = llm_source_of_fd(bundle_fd(rb->b), bm->offset, bm->size, &src);
+        if (!nn_registry_add_buffer(reg, mm->alias, data, len, have ? &src : NULL, e, sizeof e)) goto fail;
         if (strcmp(mm->path, rb->m->tokenizer) == 0) {
             rb->tokenizer = data;
             rb->tokenizer_len = len;
