@@ -193,6 +193,11 @@ const kn_ops *kn_get_isa(kn_isa isa) {
     return table(isa);
 }
 
+int kn_cpu_has_avx512bf16(void) {
+    pthread_once(&g_once, init);
+    return usable(KN_AVX512) && g_cpu.avx512bf16;
+}
+
 const char *kn_cpu_features(void) {
     pthread_once(&g_once, init);
     return g_cpu.text;

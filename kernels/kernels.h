@@ -100,6 +100,18 @@ int kn_type_supported(uint32_t wtype);
 #define KN_Q8_0_R16 (0x100u | GGML_Q8_0)
 #define KN_Q4_K_R16 (0x100u | GGML_Q4_K)
 #define KN_Q6_K_R16 (0x100u | GGML_Q6_K)
+#define KN_Q4_1_R16 (0x100u | GGML_Q4_1)
+#define KN_Q5_0_R16 (0x100u | GGML_Q5_0)
+#define KN_Q5_1_R16 (0x100u | GGML_Q5_1)
+#define KN_Q5_K_R16 (0x100u | GGML_Q5_K)
+/* Float weights, 16 rows interleaved column by column (same size as the
+ * GGUF rows). KN_BF16_R16 takes F32 activations; KN_BF16_R16B is the same
+ * layout taking BF16 activations (AVX512-BF16 dot products, see
+ * kn_pack_type). */
+#define KN_F32_R16 (0x100u | GGML_F32)
+#define KN_F16_R16 (0x100u | GGML_F16)
+#define KN_BF16_R16 (0x100u | GGML_BF16)
+#define KN_BF16_R16B (0x200u | GGML_BF16)
 /* The packed type table o wants for this matrix, or 0 (keep it as is). */
 uint32_t kn_pack_type(const kn_ops *o, uint32_t wtype, int nrows, int ncols);
 /* nrows x ncols GGUF rows (contiguous) -> packed type ptype at dst

@@ -72,6 +72,17 @@ typedef struct { uint16_t d[16]; uint32_t q[4][16]; } blk_q4_0_r16;
 typedef struct { uint16_t d[16]; uint32_t q[8][16]; } blk_q8_0_r16;
 _Static_assert(sizeof(blk_q4_0_r16) == 16 * sizeof(blk_q4_0), "q4_0 r16");
 _Static_assert(sizeof(blk_q8_0_r16) == 16 * sizeof(blk_q8_0), "q8_0 r16");
+/* Q4_1, Q5_0, Q5_1: as Q4_0 with the rows' mins (m[r]) after the scales
+ * and, for the 5-bit types, one u32 of fifth bits per row before the
+ * nibble words, reordered so that bit 8b + v is the fifth bit of byte b
+ * of word v (element 4v + b: the GGUF qh bit 4v + b); a shift by v then
+ * lines up word v's fifth bits for all four bytes at once. */
+typedef struct { uint16_t d[16], m[16]; uint32_t q[4][16]; } blk_q4_1_r16;
+typedef struct { uint16_t d[16]; uint32_t qh[16]; uint32_t q[4][16]; } blk_q5_0_r16;
+typedef struct { uint16_t d[16], m[16]; uint32_t qh[16]; uint32_t q[4][16]; } blk_q5_1_r16;
+_Static_assert(sizeof(blk_q4_1_r16) == 16 * sizeof(blk_q4_1), "q4_1 r16");
+_Static_assert(sizeof(blk_q5_0_r16) == 16 * sizeof(blk_q5_0), "q5_0 r16");
+_Static_assert(sizeof(blk_q5_1_r16) == 16 * sizeof(blk_q5_1), "q5_1 r16");
 /* Q4_K: per super-block, the 16 rows' d and dmin, the 6-bit sub-block
  * scales unpacked (sc[j][r]) and the mins as int16 pairs of sub-blocks
  * (m[i][r] = {m_2i, m_2i+1}), then the quants: word (c, v, r) = bytes
@@ -84,6 +95,14 @@ typedef struct {
     uint32_t q[4][8][16];
 } blk_q4_K_r16;
 _Static_assert(sizeof(blk_q4_K_r16) == 16 * 156, "q4_K r16");
+/* Q5_K: the Q4_K R16 block, then the fifth bits: word (v, r) = qh[4v..4v+3]
+ * of row r (sub-block j's bit of an element is bit j of its qh byte).
+ * 188 bytes a row per super-block (GGUF: 176). */
+typedef struct {
+    blk_q4_K_r16 k4;
+    uint32_t qh[8][16];
+} blk_q5_K_r16;
+_Static_assert(sizeof(blk_q5_K_r16) == 16 * 188, "q5_K r16");
 /* Q6_K: per super-block the 16 rows' d, the int8 scales (sc[j][r]), then
  * ql words (h, c, v, r) = ql[64h + 32c + 4v..+3] and qh words (h, v, r) =
  * qh[32h + 4v..+3] of row r. Group k (0..3) of half h, word v: quants =
@@ -96,6 +115,10 @@ typedef struct {
     uint32_t qh[2][8][16];
 } blk_q6_K_r16;
 _Static_assert(sizeof(blk_q6_K_r16) == 16 * sizeof(blk_q6_K), "q6_K r16");
+/* Float R16 (KN_F32_R16, KN_F16_R16): group g holds, column after column,
+ * the 16 rows' values of that column (64 or 32 bytes). BF16 (KN_BF16_R16,
+ * KN_BF16_R16B): column pairs, word (k, r) = row r's columns 2k (low
+ * half) and 2k+1 (high half). Same size as the GGUF rows. */
 enum { KN_R16_MAX_BLOCKS = 2048 };   /* rows up to 65536 elements */
 
 /* Block geometry of a type: elements and bytes per block; 0 if unknown. */
@@ -163,6 +186,17 @@ float kn_avx2_vec_dot(uint32_t wtype, const void *w, const void *xq, int n);
  * KN_Q4_K_R16), xs bytes apart. */
 void kn_avx512_r16(uint32_t ptype, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                    float *Y, size_t ys, int nrows, int nb, int ncol);
+
+/* AVX-512 FMA matvec/matmul of KN_F32_R16/KN_F16_R16/KN_BF16_R16
+ * (x86_avx512_rf.c): F32 activation rows xs floats apart, n columns (a
+ * multiple of 4), nrows a multiple of 16. */
+void kn_avx512_rf(uint32_t ptype, const uint8_t *W, size_t stride, const float *X, size_t xs,
+                  float *Y, size_t ys, int nrows, int n, int ncol);
+/* AVX512-BF16 matvec/matmul of KN_BF16_R16B (x86_avx512_bf16.c): BF16
+ * activation rows xs bytes apart; only when kn_cpu_has_avx512bf16(). */
+void kn_avx512_bf16(const uint8_t *W, size_t stride, const uint8_t *X, size_t xs, float *Y, size_t ys,
+                    int nrows, int n, int ncol);
+int kn_cpu_has_avx512bf16(void);
 
 /* Per-ISA tables (each file defines one; NULL-safe when not compiled in). */
 extern const kn_ops kn_ops_scalar;

@@ -11,7 +11,9 @@
  * rows; matmul uses register tiles (4 rows x 4 or 2 activations) so each
  * decoded weight feeds several dot products. Elementwise ops and activation
  * quantization use the AVX2 code, which these CPUs also run. The packed R16
- * types (Q4_0, Q8_0, Q4_K, Q6_K repacked at load) go to x86_avx512_r16.c. */
+ * types (repacked at load) go to x86_avx512_r16.c (quantized),
+ * x86_avx512_rf.c (F32/F16/BF16) and x86_avx512_bf16.c (BF16 with BF16
+ * activations). */
 #include "x86_simd.h"
 
 #define AI static inline __attribute__((always_inline))
@@ -403,8 +405,14 @@ static void a512_matvec(uint32_t t, const void *W, size_t stride, const void *xq
                         float *y, int nrows, int ncols) {
     int nb = ncols / QK;
     switch (t) {
-    case KN_Q4_0_R16: case KN_Q8_0_R16: kn_avx512_r16(t, W, stride, xq, 0, y, 0, nrows, nb, 1); return;
-    case KN_Q4_K_R16: case KN_Q6_K_R16: kn_avx512_r16(t, W, stride, xq, 0, y, 0, nrows, ncols / QK_K, 1); return;
+    case KN_Q4_0_R16: case KN_Q8_0_R16: case KN_Q4_1_R16: case KN_Q5_0_R16: case KN_Q5_1_R16:
+        kn_avx512_r16(t, W, stride, xq, 0, y, 0, nrows, nb, 1);
+        return;
+    case KN_Q4_K_R16: case KN_Q5_K_R16: case KN_Q6_K_R16:
+        kn_avx512_r16(t, W, stride, xq, 0, y, 0, nrows, ncols / QK_K, 1);
+        return;
+    case KN_F32_R16: case KN_F16_R16: case KN_BF16_R16: kn_avx512_rf(t, W, stride, xq, 0, y, 0, nrows, ncols, 1); return;
+    case KN_BF16_R16B: kn_avx512_bf16(W, stride, xq, 0, y, 0, nrows, ncols, 1); return;
     case GGML_Q4_0: mv_q4_0(W, stride, xq, y, nrows, nb); return;
     case GGML_Q5_0: mv_q5_0(W, stride, xq, y, nrows, nb); return;
     case GGML_Q8_0: mv_q8_0(W, stride, xq, y, nrows, nb); return;
@@ -495,12 +503,16 @@ FAM_MATMUL(mm_q8_0, FAM_Q8_0, mv_q8_0)
 static void a512_matmul(uint32_t t, const void *W, size_t stride, const void *xq, size_t xq_stride,
                         float *Y, size_t y_stride, int nrows, int ncols, int nb) {
     switch (t) {
-    case KN_Q4_0_R16: case KN_Q8_0_R16:
+    case KN_Q4_0_R16: case KN_Q8_0_R16: case KN_Q4_1_R16: case KN_Q5_0_R16: case KN_Q5_1_R16:
         kn_avx512_r16(t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb);
         return;
-    case KN_Q4_K_R16: case KN_Q6_K_R16:
+    case KN_Q4_K_R16: case KN_Q5_K_R16: case KN_Q6_K_R16:
         kn_avx512_r16(t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK_K, nb);
         return;
+    case KN_F32_R16: case KN_F16_R16: case KN_BF16_R16:
+        kn_avx512_rf(t, W, stride, xq, xq_stride / 4, Y, y_stride, nrows, ncols, nb);
+        return;
+    case KN_BF16_R16B: kn_avx512_bf16(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
     case GGML_Q4_0: mm_q4_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
     case GGML_Q5_0: mm_q5_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
     case GGML_Q8_0: mm_q8_0(W, stride, xq, xq_stride, Y, y_stride, nrows, ncols / QK, nb); return;
@@ -524,7 +536,28 @@ static void a512_matmul(uint32_t t, const void *W, size_t stride, const void *xq
 }
 
 /* Elementwise ops: the AVX2 versions (memory- or latency-bound here). */
-static void a512_quantize_act(uint32_t at, const float *x, void *dst, int n) { kn_ops_avx2.quantize_act(at, x, dst, n); }
+/* n floats -> BF16, round to nearest even with quiet NaNs: the scalar
+ * kn_f32_to_bf16's integer arithmetic, 16 at a time, so every path agrees
+ * bit for bit. */
+static void to_bf16(const float *x, uint16_t *dst, int n) {
+    int i = 0;
+    const __m512i lsb = _mm512_set1_epi32(1), rnd = _mm512_set1_epi32(0x7fff);
+    const __m512i absm = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+    const __m512i qbit = _mm512_set1_epi32(0x400000);
+    for (; i + 16 <= n; i += 16) {
+        __m512i v = _mm512_loadu_si512((const void *)(x + i));
+        __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(v, absm), inf);
+        __m512i r = _mm512_add_epi32(v, _mm512_add_epi32(rnd, _mm512_and_si512(_mm512_srli_epi32(v, 16), lsb)));
+        r = _mm512_mask_or_epi32(r, nan, v, qbit);
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm512_cvtepi32_epi16(_mm512_srli_epi32(r, 16)));
+    }
+    for (; i < n; i++) dst[i] = kn_f32_to_bf16(x[i]);
+}
+
+static void a512_quantize_act(uint32_t at, const float *x, void *dst, int n) {
+    if (at == GGML_BF16) to_bf16(x, dst, n);
+    else kn_ops_avx2.quantize_act(at, x, dst, n);
+}
 static void a512_rmsnorm(float *o, const float *x, const float *w, int n, float eps) { kn_ops_avx2.rmsnorm(o, x, w, n, eps); }
 static void a512_softmax(float *x, int n) { kn_ops_avx2.softmax(x, n); }
 static void a512_silu_mul(float *g, const float *u, int n) { kn_ops_avx2.silu_mul(g, u, n); }

@@ -1,5 +1,6 @@
-/* x86_avx512_r16.c: matvec and matmul of the packed R16 types (Q4_0 and
- * Q8_0 in groups of 16 rows, see kn_internal.h) with AVX-512 VNNI.
+/* x86_avx512_r16.c: matvec and matmul of the packed R16 quantized types
+ * (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K in groups of 16 rows,
+ * see kn_internal.h) with AVX-512 VNNI.
  *
  * The GGUF-layout kernels in x86_avx512.c put 4-element groups of ONE row
  * in the lanes of a VPDPBUSD, so every block needs a horizontal scale step
@@ -12,11 +13,14 @@
  * and the weights of a row range are one contiguous stream.
  *
  * VPDPBUSD multiplies unsigned by signed bytes: the weights are unsigned
- * (Q4_0: the nibble, Q8_0: q + 128, stored so) and each lane starts from
- * -bias * (sum of the activation block's bytes), so the int32 lanes hold
- * exactly dot(q - bias, x). Per row and activation the float arithmetic
- * is acc = fma(isum, dw * dx, acc), block after block from zero: the same
- * in matvec and matmul, for every tile width and thread split. */
+ * (Q4_0: the nibble, Q5_0: nibble | fifth bit << 4, Q8_0: q + 128, stored
+ * so) and each lane starts from -bias * (sum of the activation block's
+ * bytes), so the int32 lanes hold exactly dot(q - bias, x). Q4_1/Q5_1
+ * need no bias: their quants are the unsigned values. Per row and
+ * activation the float arithmetic is acc = fma(isum, dw * dx, acc) (then
+ * acc = fma(m, s_x, acc) for the types with a min), block after block from
+ * zero: the same in matvec and matmul, for every tile width and thread
+ * split. */
 #include "x86_simd.h"
 
 enum {
@@ -25,27 +29,46 @@ enum {
     ACT_CAP_K = 4096,      /* the same for Q4_K super-blocks */
 };
 
+/* The 32-element families: quants, then what each block adds. */
+enum { R_Q4_0, R_Q8_0, R_Q5_0, R_Q4_1, R_Q5_1 };
+static const size_t r_bsz[] = {sizeof(blk_q4_0_r16), sizeof(blk_q8_0_r16), sizeof(blk_q5_0_r16),
+                               sizeof(blk_q4_1_r16), sizeof(blk_q5_1_r16)};
+static const size_t r_qoff[] = {32, 32, 96, 64, 128};   /* nibble/byte words */
+static const size_t r_hoff[] = {0, 0, 32, 0, 64};       /* fifth bits */
+static const int32_t r_bias[] = {8, 128, 16, 0, 0};
+#define R_HAS_MIN(f) ((f) >= R_Q4_1)
+#define R_HAS_QH(f) ((f) == R_Q5_0 || (f) == R_Q5_1)
+
 static inline uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 
-/* Per activation and block: -bias * sum of its bytes, and its scale. */
+/* Per activation and block: -bias * sum of its bytes (Q8_0 activations)
+ * or the f16 s = d * sum (Q8_1, for the mins), and its scale. */
 typedef struct {
-    int32_t corr[ACT_CAP];
+    union {
+        int32_t corr[ACT_CAP];
+        float sx[ACT_CAP];
+    } u;
     float dx[ACT_CAP];
 } act_sums;
 
-static void prep_acts(int q8, const uint8_t *X, size_t xs, int ncol, int nb, act_sums *s) {
-    const int32_t bias = q8 ? 128 : 8;
+static void prep_acts(int fam, const uint8_t *X, size_t xs, int ncol, int nb, act_sums *s) {
+    const int32_t bias = r_bias[fam];
+    const size_t xsz = R_HAS_MIN(fam) ? sizeof(blk_q8_1) : sizeof(blk_q8_0);
     const __m256i ones = _mm256_set1_epi8(1);
     for (int c = 0; c < ncol; c++)
         for (int k = 0; k < nb; k++) {
-            const uint8_t *b = X + (size_t)c * xs + (size_t)k * sizeof(blk_q8_0);
+            const uint8_t *b = X + (size_t)c * xs + (size_t)k * xsz;
+            s->dx[c * nb + k] = h2f(rd16(b));
+            if (R_HAS_MIN(fam)) {
+                s->u.sx[c * nb + k] = h2f(rd16(b + 2));
+                continue;
+            }
             __m256i v = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones,
                                             _mm256_loadu_si256((const __m256i *)(b + 2)));
             __m128i h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
             h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
             h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 3, 0, 1)));
-            s->corr[c * nb + k] = -bias * _mm_cvtsi128_si32(h);
-            s->dx[c * nb + k] = h2f(rd16(b));
+            s->u.corr[c * nb + k] = -bias * _mm_cvtsi128_si32(h);
         }
 }
 
@@ -55,12 +78,18 @@ static inline __m512i bcast4(const uint8_t *p) {
     return _mm512_set1_epi32(v);
 }
 
+/* Bit `bit` of every byte of h moved to bit 4 (the fifth quant bit). */
+static inline __attribute__((always_inline)) __m512i bit_to_4(__m512i h, int bit) {
+    return bit <= 4 ? _mm512_slli_epi32(h, 4 - bit) : _mm512_srli_epi32(h, bit - 4);
+}
+
 /* One group of 16 rows (G) against nc (1..TILE) activations from c0. */
 static inline __attribute__((always_inline)) void
-tile(int q8, int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const act_sums *s,
+tile(int fam, int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const act_sums *s,
      int c0, float *Y, size_t ys) {
-    const size_t bsz = q8 ? sizeof(blk_q8_0_r16) : sizeof(blk_q4_0_r16);
-    const __m512i m4 = _mm512_set1_epi8(15);
+    const size_t bsz = r_bsz[fam], qoff = r_qoff[fam];
+    const size_t xsz = R_HAS_MIN(fam) ? sizeof(blk_q8_1) : sizeof(blk_q8_0), xqo = R_HAS_MIN(fam) ? 4 : 2;
+    const __m512i m4 = _mm512_set1_epi8(15), b4 = _mm512_set1_epi8(16);
     __m512 acc[TILE];
     for (int c = 0; c < nc; c++) acc[c] = _mm512_setzero_ps();
     for (int k = 0; k < nb; k++) {
@@ -68,22 +97,29 @@ tile(int q8, int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, cons
         if (nc == 1)   /* generation: the stream is all there is, keep it ahead */
             for (size_t o = 0; o < bsz; o += 64) _mm_prefetch((const char *)(b + 8 * bsz + o), _MM_HINT_T0);
         __m512i w[8];
-        if (q8) {
+        if (fam == R_Q8_0) {
             for (int v = 0; v < 8; v++) w[v] = _mm512_loadu_si512((const void *)(b + 32 + 64 * v));
         } else {
             /* low nibbles: elements 4v.., high: 16+4v.., so w[v] is element 4v.. */
             for (int v = 0; v < 4; v++) {
-                __m512i q = _mm512_loadu_si512((const void *)(b + 32 + 64 * v));
+                __m512i q = _mm512_loadu_si512((const void *)(b + qoff + 64 * v));
                 w[v] = _mm512_and_si512(q, m4);
                 w[v + 4] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
             }
+            if (R_HAS_QH(fam)) {   /* w |= bit v of each byte of qh, at bit 4 */
+                const __m512i h = _mm512_loadu_si512((const void *)(b + r_hoff[fam]));
+                for (int v = 0; v < 8; v++) w[v] = _mm512_ternarylogic_epi32(w[v], bit_to_4(h, v), b4, 0xF8);
+            }
         }
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b));
+        __m512 mw = _mm512_setzero_ps();
+        if (R_HAS_MIN(fam)) mw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + 32)));
         for (int c = 0; c < nc; c++) {
-            const uint8_t *xq = X + (size_t)(c0 + c) * xs + (size_t)k * sizeof(blk_q8_0) + 2;
+            const uint8_t *xq = X + (size_t)(c0 + c) * xs + (size_t)k * xsz + xqo;
             const int si = (c0 + c) * nb + k;
             /* two dependency chains: VPDPBUSD's latency, not its rate, would bound one */
-            __m512i is = _mm512_set1_epi32(s->corr[si]), is2 = _mm512_setzero_si512();
+            __m512i is = R_HAS_MIN(fam) ? _mm512_setzero_si512() : _mm512_set1_epi32(s->u.corr[si]);
+            __m512i is2 = _mm512_setzero_si512();
             for (int v = 0; v < 8; v += 2) {
                 is = _mm512_dpbusd_epi32(is, w[v], bcast4(xq + 4 * v));
                 is2 = _mm512_dpbusd_epi32(is2, w[v + 1], bcast4(xq + 4 * v + 4));
@@ -91,24 +127,25 @@ tile(int q8, int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, cons
             is = _mm512_add_epi32(is, is2);
             __m512 sc = _mm512_mul_ps(dw, _mm512_set1_ps(s->dx[si]));
             acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(is), sc, acc[c]);
+            if (R_HAS_MIN(fam)) acc[c] = _mm512_fmadd_ps(mw, _mm512_set1_ps(s->u.sx[si]), acc[c]);
         }
     }
     for (int c = 0; c < nc; c++) _mm512_storeu_ps(Y + (size_t)(c0 + c) * ys, acc[c]);
 }
 
 static inline __attribute__((always_inline)) void
-group_cols(int q8, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const act_sums *s, int ncol,
+group_cols(int fam, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const act_sums *s, int ncol,
            float *Y, size_t ys) {
     int c = 0;
-    for (; c + TILE <= ncol; c += TILE) tile(q8, TILE, G, nb, X, xs, s, c, Y, ys);
+    for (; c + TILE <= ncol; c += TILE) tile(fam, TILE, G, nb, X, xs, s, c, Y, ys);
     switch (ncol - c) {   /* constant widths keep the accumulators in registers */
-    case 1: tile(q8, 1, G, nb, X, xs, s, c, Y, ys); break;
-    case 2: tile(q8, 2, G, nb, X, xs, s, c, Y, ys); break;
-    case 3: tile(q8, 3, G, nb, X, xs, s, c, Y, ys); break;
-    case 4: tile(q8, 4, G, nb, X, xs, s, c, Y, ys); break;
-    case 5: tile(q8, 5, G, nb, X, xs, s, c, Y, ys); break;
-    case 6: tile(q8, 6, G, nb, X, xs, s, c, Y, ys); break;
-    case 7: tile(q8, 7, G, nb, X, xs, s, c, Y, ys); break;
+    case 1: tile(fam, 1, G, nb, X, xs, s, c, Y, ys); break;
+    case 2: tile(fam, 2, G, nb, X, xs, s, c, Y, ys); break;
+    case 3: tile(fam, 3, G, nb, X, xs, s, c, Y, ys); break;
+    case 4: tile(fam, 4, G, nb, X, xs, s, c, Y, ys); break;
+    case 5: tile(fam, 5, G, nb, X, xs, s, c, Y, ys); break;
+    case 6: tile(fam, 6, G, nb, X, xs, s, c, Y, ys); break;
+    case 7: tile(fam, 7, G, nb, X, xs, s, c, Y, ys); break;
     default: break;
     }
 }
@@ -137,16 +174,18 @@ static void prep_acts_k(const uint8_t *X, size_t xs, int ncol, int nb, act_sums_
 }
 
 static inline __attribute__((always_inline)) void
-tile_k(int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const act_sums_k *s, int c0,
+tile_k(int q5, int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const act_sums_k *s, int c0,
        float *Y, size_t ys) {
-    const __m512i m4 = _mm512_set1_epi8(15);
+    const size_t bsz = q5 ? sizeof(blk_q5_K_r16) : sizeof(blk_q4_K_r16);
+    const __m512i m4 = _mm512_set1_epi8(15), b4 = _mm512_set1_epi8(16);
     __m512 acc[TILE];
     for (int c = 0; c < nc; c++) acc[c] = _mm512_setzero_ps();
     for (int k = 0; k < nb; k++) {
-        const blk_q4_K_r16 *b = (const blk_q4_K_r16 *)(G + (size_t)k * sizeof(blk_q4_K_r16));
+        const blk_q4_K_r16 *b = (const blk_q4_K_r16 *)(G + (size_t)k * bsz);
+        const uint32_t (*qh)[16] = ((const blk_q5_K_r16 *)b)->qh;   /* read only when q5 */
         if (nc == 1)
-            for (size_t o = 0; o < sizeof *b; o += 64)
-                _mm_prefetch((const char *)(b + 2) + o, _MM_HINT_T0);
+            for (size_t o = 0; o < bsz; o += 64)
+                _mm_prefetch((const char *)b + 2 * bsz + o, _MM_HINT_T0);
         const blk_q8_K *xb[TILE];
         __m512i tot[TILE];
         for (int c = 0; c < nc; c++) {
@@ -158,6 +197,10 @@ tile_k(int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const act_
             __m512i w[8];
             for (int v = 0; v < 8; v++)
                 w[v] = _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512((const void *)b->q[ch][v]), sh), m4);
+            if (q5)   /* sub-block j's fifth bit is bit j of each qh byte */
+                for (int v = 0; v < 8; v++)
+                    w[v] = _mm512_ternarylogic_epi32(w[v], bit_to_4(_mm512_loadu_si512((const void *)qh[v]), j),
+                                                     b4, 0xF8);
             const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)b->sc[j]));
             for (int c = 0; c < nc; c++) {
                 const uint8_t *xq = (const uint8_t *)xb[c]->qs + 64 * ch + 8 * sh;
@@ -184,8 +227,9 @@ tile_k(int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const act_
     for (int c = 0; c < nc; c++) _mm512_storeu_ps(Y + (size_t)(c0 + c) * ys, acc[c]);
 }
 
-static void r16_q4_K(const uint8_t *W, size_t stride, const uint8_t *X, size_t xs, float *Y, size_t ys,
-                     int nrows, int nb, int ncol) {
+static inline __attribute__((always_inline)) void
+r16_q4_K(int q5, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs, float *Y, size_t ys,
+         int nrows, int nb, int ncol) {
     int per = ACT_CAP_K / nb;
     if (per > TILE) per -= per % TILE;
     act_sums_k s;
@@ -197,15 +241,15 @@ static void r16_q4_K(const uint8_t *W, size_t stride, const uint8_t *X, size_t x
             const uint8_t *G = W + (size_t)r * stride;
             float *Yr = Y + (size_t)c0 * ys + r;
             int c = 0;
-            for (; c + TILE <= nc; c += TILE) tile_k(TILE, G, nb, Xc, xs, &s, c, Yr, ys);
+            for (; c + TILE <= nc; c += TILE) tile_k(q5, TILE, G, nb, Xc, xs, &s, c, Yr, ys);
             switch (nc - c) {
-            case 1: tile_k(1, G, nb, Xc, xs, &s, c, Yr, ys); break;
-            case 2: tile_k(2, G, nb, Xc, xs, &s, c, Yr, ys); break;
-            case 3: tile_k(3, G, nb, Xc, xs, &s, c, Yr, ys); break;
-            case 4: tile_k(4, G, nb, Xc, xs, &s, c, Yr, ys); break;
-            case 5: tile_k(5, G, nb, Xc, xs, &s, c, Yr, ys); break;
-            case 6: tile_k(6, G, nb, Xc, xs, &s, c, Yr, ys); break;
-            case 7: tile_k(7, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 1: tile_k(q5, 1, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 2: tile_k(q5, 2, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 3: tile_k(q5, 3, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 4: tile_k(q5, 4, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 5: tile_k(q5, 5, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 6: tile_k(q5, 6, G, nb, Xc, xs, &s, c, Yr, ys); break;
+            case 7: tile_k(q5, 7, G, nb, Xc, xs, &s, c, Yr, ys); break;
             default: break;
             }
         }
@@ -305,12 +349,17 @@ static void r16_q6_K(const uint8_t *W, size_t stride, const uint8_t *X, size_t x
 
 void kn_avx512_r16(uint32_t ptype, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                    float *Y, size_t ys, int nrows, int nb, int ncol) {
-    const int q8 = ptype == KN_Q8_0_R16;
     if (nb < 1 || nb > KN_R16_MAX_BLOCKS || ncol < 1) return;
     if (ptype == KN_Q4_K_R16) {
-        r16_q4_K(W, stride, X, xs, Y, ys, nrows, nb, ncol);
+        r16_q4_K(0, W, stride, X, xs, Y, ys, nrows, nb, ncol);
         return;
     }
+    if (ptype == KN_Q5_K_R16) {
+        r16_q4_K(1, W, stride, X, xs, Y, ys, nrows, nb, ncol);
+        return;
+    }
+    const int fam = ptype == KN_Q8_0_R16 ? R_Q8_0 : ptype == KN_Q5_0_R16 ? R_Q5_0 : ptype == KN_Q4_1_R16 ? R_Q4_1
+                  : ptype == KN_Q5_1_R16 ? R_Q5_1 : R_Q4_0;
     if (ptype == KN_Q6_K_R16) {
         r16_q6_K(W, stride, X, xs, Y, ys, nrows, nb, ncol);
         return;
@@ -324,12 +373,17 @@ void kn_avx512_r16(uint32_t ptype, const uint8_t *W, size_t stride, const uint8_
     for (int c0 = 0; c0 < ncol; c0 += per) {
         const int nc = ncol - c0 < per ? ncol - c0 : per;
         const uint8_t *Xc = X + (size_t)c0 * xs;
-        prep_acts(q8, Xc, xs, nc, nb, &s);
+        prep_acts(fam, Xc, xs, nc, nb, &s);
         for (int r = 0; r + 16 <= nrows; r += 16) {
             const uint8_t *G = W + (size_t)r * stride;
             float *Yr = Y + (size_t)c0 * ys + r;
-            if (q8) group_cols(1, G, nb, Xc, xs, &s, nc, Yr, ys);
-            else group_cols(0, G, nb, Xc, xs, &s, nc, Yr, ys);
+            switch (fam) {   /* one instantiation per family */
+            case R_Q8_0: group_cols(R_Q8_0, G, nb, Xc, xs, &s, nc, Yr, ys); break;
+            case R_Q5_0: group_cols(R_Q5_0, G, nb, Xc, xs, &s, nc, Yr, ys); break;
+            case R_Q4_1: group_cols(R_Q4_1, G, nb, Xc, xs, &s, nc, Yr, ys); break;
+            case R_Q5_1: group_cols(R_Q5_1, G, nb, Xc, xs, &s, nc, Yr, ys); break;
+            default: group_cols(R_Q4_0, G, nb, Xc, xs, &s, nc, Yr, ys); break;
+            }
         }
     }
 }

@@ -235,6 +235,9 @@ void kn_ref_quantize_act(uint32_t act_type, const float *x, void *dst, int n) {
     case GGML_Q8_0: act_q8_0(x, dst, n / QK); break;
     case GGML_Q8_1: act_q8_1(x, dst, n / QK); break;
     case GGML_Q8_K: act_q8_K(x, dst, n / QK_K); break;
+    case GGML_BF16:
+        for (int i = 0; i < n; i++) ((uint16_t *)dst)[i] = kn_f32_to_bf16(x[i]);
+        break;
     default: break;
     }
 }

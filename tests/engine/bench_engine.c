@@ -1,10 +1,13 @@
 /* bench_engine.c: the engine on a TinyLlama-1.1B-shaped random model
  * (hidden 2048, 22 layers, 32 heads, 4 KV heads, FFN 5632, vocab 32000)
- * in Q4_0, Q4_K_M, Q8_0 and F16: prompt processing of 512 tokens and
+ * in every supported weight type: prompt processing of 512 tokens and
  * generation of 128 tokens at 1 and 2 threads (median of runs), the
  * machine's read bandwidth, and generation as a fraction of the roofline
  * (weight bytes per token / bandwidth). Models are generated once into
- * DIR and reused. Usage: bench_engine DIR [TYPE...]
+ * DIR and reused. Usage: bench_engine DIR [all | TYPE...]; without types
+ * the three headline ones (Q4_0, Q4_K_M, Q8_0), "all" runs F32, F16,
+ * BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K_M, Q5_K (pure) and Q6_K
+ * (pure) too.
  * On a shared machine other work lowers both the bandwidth and the token
  * rates; the bandwidth is measured again after each model and the best
  * figure kept (the machine's capability), and the load average is
@@ -13,7 +16,8 @@
  * weights) and to produce the first token of a 1-token prompt, and, with
  * BENCH_LONG=1, generation at position 2000 against position 50 (2
  * threads; the prompt of 2000 tokens is evaluated once).
- * Environment: BENCH_RUNS (default 3), BENCH_LONG. */
+ * Environment: BENCH_RUNS (default 3), BENCH_TG (tokens generated per
+ * run, default 128), BENCH_LONG. */
 #define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +30,8 @@
 #include "llm.h"
 #include "synth.h"
 
-enum { PP = 512, TG = 128 };
+enum { PP = 512, MAX_TYPES = 16 };
+static int TG = 128;
 
 static double now_s(void) {
     struct timespec ts;
@@ -155,11 +160,22 @@ int main(int argc, char **argv) {
     }
     const char *dir = argv[1];
     mkdir(dir, 0755);
-    const char *all[] = {"Q4_0", "Q4_K_M", "Q8_0", "F16"};
-    const char **types = argc > 2 ? (const char **)argv + 2 : all;
-    const int n_types = argc > 2 ? argc - 2 : 4;
+    static const char *headline[] = {"Q4_0", "Q4_K_M", "Q8_0"};
+    static const char *all[] = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0",
+                                "Q5_1", "Q8_0", "Q4_K_M", "Q5_K", "Q6_K"};
+    const char **types = (const char **)headline;
+    int n_types = 3;
+    if (argc == 3 && strcmp(argv[2], "all") == 0) {
+        types = (const char **)all;
+        n_types = (int)(sizeof all / sizeof all[0]);
+    } else if (argc > 2) {
+        types = (const char **)argv + 2;
+        n_types = argc - 2 < MAX_TYPES ? argc - 2 : MAX_TYPES;
+    }
     int runs = getenv("BENCH_RUNS") ? atoi(getenv("BENCH_RUNS")) : 3;
     if (runs < 1 || runs > 16) runs = 3;
+    if (getenv("BENCH_TG")) TG = atoi(getenv("BENCH_TG"));
+    if (TG < 8 || TG > 1024) TG = 128;
 
     const kn_ops *kn = kn_get();
     double bw[3] = {0};
@@ -168,9 +184,10 @@ int main(int argc, char **argv) {
     printf("load average at start: %s", loadavg());
     printf("TinyLlama-1.1B shape, random weights; pp %d tokens, tg %d tokens; median of %d runs\n\n",
            PP, TG, runs);
-    double pp_r[8][3], tg_r[8][3], tgb_r[8][3], mb[8], open_ms[8], first_ms[8], l50[8], l2000[8];
+    double pp_r[MAX_TYPES][3], tg_r[MAX_TYPES][3], tgb_r[MAX_TYPES][3], mb[MAX_TYPES], open_ms[MAX_TYPES],
+        first_ms[MAX_TYPES], l50[MAX_TYPES], l2000[MAX_TYPES];
     const bool longctx = getenv("BENCH_LONG") && atoi(getenv("BENCH_LONG")) > 0;
-    for (int i = 0; i < n_types && i < 8; i++) {
+    for (int i = 0; i < n_types; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/tinyllama-%s.gguf", dir, types[i]);
         if (!ensure_model(path, types[i])) return 1;
@@ -204,7 +221,7 @@ int main(int argc, char **argv) {
     printf("load average at end: %s", loadavg());
     printf("| type   | weights MB | threads | pp tok/s | tg tok/s | tg roofline tok/s | tg %% of roofline | best tg tok/s (%% of roofline) |\n");
     printf("|--------|-----------:|--------:|---------:|---------:|------------------:|-----------------:|------------------------------:|\n");
-    for (int i = 0; i < n_types && i < 8; i++)
+    for (int i = 0; i < n_types; i++)
         for (int t = 1; t <= 2; t++) {
             double roof = bw[t] * 1e3 / mb[i];
             printf("| %-6s | %10.0f | %7d | %8.2f | %8.2f | %17.2f | %15.1f%% | %19.2f (%5.1f%%) |\n",
@@ -213,7 +230,7 @@ int main(int argc, char **argv) {
         }
     printf("\n| type   | open ms (map + repack) | first token ms | tg at pos 50 | tg at pos 2000 | ratio |\n");
     printf("|--------|-----------------------:|---------------:|-------------:|---------------:|------:|\n");
-    for (int i = 0; i < n_types && i < 8; i++)
+    for (int i = 0; i < n_types; i++)
         printf("| %-6s | %22.0f | %14.0f | %12.2f | %14.2f | %5.2f |\n", types[i], open_ms[i], first_ms[i],
                l50[i], l2000[i], l50[i] > 0 ? l2000[i] / l50[i] : 0.0);
     return 0;

@@ -320,28 +320,41 @@ static void test_isa_matvec(const kn_ops *o) {
 static void test_isa_packed(const kn_ops *o) {
     static const int shapes[][3] = {{16, 32, 1}, {48, 512, 7}, {32, 2048, 70}, {64, 96, 131},
                                     {16, 5632, 9}, {32, 65536, 10}, {32, 256, 200}};
-    static const uint32_t types[] = {GGML_Q4_0, GGML_Q8_0, GGML_Q4_K, GGML_Q6_K};
+    /* GGML_BF16 twice: with F32 activations, then (where the CPU has
+     * AVX512-BF16) KN_BF16_R16B with BF16 activations */
+    static const uint32_t types[] = {GGML_Q4_0, GGML_Q8_0, GGML_Q4_K, GGML_Q6_K, GGML_Q4_1, GGML_Q5_0,
+                                     GGML_Q5_1, GGML_Q5_K, GGML_F32, GGML_F16, GGML_BF16, GGML_BF16};
     CHECK(kn_pack_type(S, GGML_Q4_0, 16, 32) == 0, "scalar table asks for packing");
     if (!o->packs_r16) return;
     CHECK(kn_pack_type(o, GGML_Q4_0, 17, 32) == 0 && kn_pack_type(o, GGML_Q4_0, 16, 65568) == 0 &&
-          kn_pack_type(o, GGML_Q4_1, 16, 32) == 0 && kn_pack_type(o, GGML_Q8_0, 32, 64) == KN_Q8_0_R16 &&
-          kn_pack_type(o, GGML_Q4_0, 16, 32) == KN_Q4_0_R16, "kn_pack_type [%s]", o->name);
-    CHECK(kn_pack_type(o, GGML_Q4_K, 16, 512) == KN_Q4_K_R16 && kn_pack_type(o, GGML_Q4_K, 16, 96) == 0,
-          "kn_pack_type Q4_K [%s]", o->name);
+          kn_pack_type(o, GGML_Q8_K, 16, 256) == 0 && kn_pack_type(o, GGML_Q8_0, 32, 64) == KN_Q8_0_R16 &&
+          kn_pack_type(o, GGML_Q4_0, 16, 32) == KN_Q4_0_R16 && kn_pack_type(o, GGML_Q5_1, 16, 32) == KN_Q5_1_R16 &&
+          kn_pack_type(o, GGML_F16, 16, 32) == KN_F16_R16 && kn_pack_type(o, GGML_F32, 16, 48) == 0,
+          "kn_pack_type [%s]", o->name);
+    CHECK(kn_pack_type(o, GGML_Q4_K, 16, 512) == KN_Q4_K_R16 && kn_pack_type(o, GGML_Q4_K, 16, 96) == 0 &&
+          kn_pack_type(o, GGML_Q5_K, 32, 256) == KN_Q5_K_R16, "kn_pack_type K [%s]", o->name);
+    uint32_t bf16_pt = kn_pack_type(o, GGML_BF16, 16, 32);
+    CHECK(bf16_pt == (getenv("WASMLET_BF16_ACT") && strcmp(getenv("WASMLET_BF16_ACT"), "1") == 0 &&
+                      kn_cpu_has_avx512bf16() ? KN_BF16_R16B : KN_BF16_R16),
+          "kn_pack_type BF16 [%s]: %#x", o->name, bf16_pt);
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            const int bf16_act = ti + 1 == sizeof types / sizeof types[0];
+            if (bf16_act && (o->isa != KN_AVX512 || !kn_cpu_has_avx512bf16())) break;
             uint32_t t = types[ti], at = kn_act_type(t), be;
             int nrows = shapes[s][0], ncols = shapes[s][1], nb = shapes[s][2];
             kn_block_info(t, &be, NULL);
             if (ncols % (int)be) continue;
-            uint32_t pt = kn_pack_type(o, t, nrows, ncols);
+            uint32_t pt = bf16_act ? KN_BF16_R16B : t == GGML_BF16 ? KN_BF16_R16 : kn_pack_type(o, t, nrows, ncols);
             CHECK(pt != 0, "no packed type for %s %dx%d", tname(t), nrows, ncols);
             if (!pt) continue;
+            /* the reference takes F32 activations holding the BF16 values */
+            const uint32_t pat = kn_act_type(pt);
             size_t rb = kn_row_bytes(t, ncols), prb = kn_row_bytes(pt, ncols);
-            size_t ab = kn_row_bytes(at, ncols) + 4, ys = (size_t)nrows + 5;
-            CHECK(prb >= rb && kn_act_type(pt) == at, "packed geometry");
+            size_t ab = kn_row_bytes(at, ncols) + 4, pab = kn_row_bytes(pat, ncols) + 4, ys = (size_t)nrows + 5;
+            CHECK(prb >= rb && (pat == at || (bf16_act && pat == GGML_BF16)), "packed geometry");
             uint8_t *w = malloc(rb * (size_t)nrows), *wp = malloc(prb * (size_t)nrows);
-            uint8_t *xq = calloc((size_t)nb, ab);
+            uint8_t *xq = calloc((size_t)nb, ab), *pxq = calloc((size_t)nb, pab);
             float *x = malloc(sizeof(float) * (size_t)ncols);
             float *y = malloc(sizeof(float) * ys * (size_t)nb), *y2 = malloc(sizeof(float) * ys * (size_t)nb);
             float *v = malloc(sizeof(float) * (size_t)nrows);
@@ -349,30 +362,57 @@ static void test_isa_packed(const kn_ops *o) {
             kn_pack(pt, w, wp, nrows, ncols);
             for (int b = 0; b < nb; b++) {
                 fill(x, ncols, b % 5 == 4 ? D_OUTLIER : b % 7 == 6 ? D_ZERO : D_GAUSS);
+                if (bf16_act) {
+                    uint16_t *h = (uint16_t *)(pxq + (size_t)b * pab);
+                    o->quantize_act(GGML_BF16, x, h, ncols);
+                    for (int i = 0; i < ncols; i++) x[i] = kn_bf16_to_f32(h[i]);
+                }
                 S->quantize_act(at, x, xq + (size_t)b * ab, ncols);
             }
+            if (!bf16_act) memcpy(pxq, xq, ab * (size_t)nb);
             for (size_t i = 0; i < ys * (size_t)nb; i++) y[i] = y2[i] = -7.0f;
             S->matmul(t, w, rb, xq, ab, y, ys, nrows, ncols, nb);
-            o->matmul(pt, wp, prb, xq, ab, y2, ys, nrows, ncols, nb);
+            o->matmul(pt, wp, prb, pxq, pab, y2, ys, nrows, ncols, nb);
             for (int b = 0; b < nb; b++) {
-                const uint8_t *xb = xq + (size_t)b * ab;
+                const uint8_t *xb = xq + (size_t)b * ab, *pxb = pxq + (size_t)b * pab;
                 for (int r = 0; r < (int)ys; r++) {
                     float a = y2[(size_t)b * ys + r], e = y[(size_t)b * ys + r];
                     double tol = r >= nrows ? 0 : 2e-6 * abs_dot(t, w + (size_t)r * rb, xb, ncols, NULL);
                     CHECK(fabs(a - e) <= tol, "packed matmul %s [%s] %dx%d nb %d: b=%d r=%d: %.9g vs scalar %.9g",
                           tname(t), o->name, nrows, ncols, nb, b, r, a, e);
                 }
-                o->matvec(pt, wp, prb, xb, v, nrows, ncols);
+                o->matvec(pt, wp, prb, pxb, v, nrows, ncols);
                 CHECK(memcmp(v, y2 + (size_t)b * ys, sizeof(float) * (size_t)nrows) == 0,
                       "packed %s [%s] %dx%d: matvec and matmul row %d differ", tname(t), o->name, nrows, ncols, b);
                 if (nrows >= 32) {   /* a range from row 16 */
-                    o->matvec(pt, wp + 16 * prb, prb, xb, v, nrows - 16, ncols);
+                    o->matvec(pt, wp + 16 * prb, prb, pxb, v, nrows - 16, ncols);
                     CHECK(memcmp(v, y2 + (size_t)b * ys + 16, sizeof(float) * (size_t)(nrows - 16)) == 0,
                           "packed %s [%s]: row range from 16 differs", tname(t), o->name);
                 }
             }
-            free(w); free(wp); free(xq); free(x); free(y); free(y2); free(v);
+            free(w); free(wp); free(xq); free(pxq); free(x); free(y); free(y2); free(v);
         }
+}
+
+/* BF16 activations (KN_BF16_R16B): every table's conversion is the
+ * scalar kn_f32_to_bf16, bit for bit, on random bit patterns (NaN, inf,
+ * denormals, ties) and odd lengths. */
+static void test_isa_bf16_act(const kn_ops *o) {
+    enum { N = 4099 };
+    static float x[N];
+    static uint16_t a[N], b[N];
+    for (int i = 0; i < N; i++) {
+        uint32_t u = (uint32_t)rnd64();
+        if (i % 3 == 0) u = (u & 0xffff8000u) | 0x8000u;   /* a tie */
+        memcpy(&x[i], &u, 4);
+    }
+    for (int n = N; n > 0; n -= 1000) {
+        S->quantize_act(GGML_BF16, x, a, n);
+        o->quantize_act(GGML_BF16, x, b, n);
+        for (int i = 0; i < n; i++)
+            CHECK(a[i] == b[i] && a[i] == kn_f32_to_bf16(x[i]), "bf16 act [%s] n=%d elem %d: %04x vs %04x",
+                  o->name, n, i, b[i], a[i]);
+    }
 }
 
 static void test_isa_ops(const kn_ops *o) {
@@ -532,6 +572,7 @@ int main(int argc, char **argv) {
         printf("checking %s against scalar\n", o->name);
         test_isa_matvec(o);
         test_isa_packed(o);
+        test_isa_bf16_act(o);
         test_isa_ops(o);
         tested++;
     }
