@@ -3,6 +3,7 @@
  * shape and type against them. Weights stay in the file image. */
 #define _DEFAULT_SOURCE   /* MAP_ANONYMOUS, MADV_HUGEPAGE */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,19 +312,44 @@ static size_t packed_bytes(const llm_weight *w, uint32_t pt) {
     return (kn_row_bytes(pt, w->cols) * (size_t)w->rows + 63) & ~(size_t)63;
 }
 
+#define NOT_PACKED SIZE_MAX
+/* Rows packed at a time into a thread's buffer on the way to a cache entry:
+ * about 1 MB, whole groups of 16 (kn_pack's ranges). */
+#define WRITE_CHUNK (1u << 20)
+
+static int chunk_rows(size_t row_bytes) {
+    size_t r = (WRITE_CHUNK / row_bytes) & ~(size_t)15;
+    return r < 16 ? 16 : r > 1u << 20 ? 1 << 20 : (int)r;
+}
+
 typedef struct {
     llm_model *m;
-    uint8_t **dst;   /* per packable matrix; NULL: it stays as is */
-    bool release;    /* the GGUF image is a read-only file mapping */
+    size_t *off;           /* per packable matrix: its place, or NOT_PACKED */
+    uint8_t *base;         /* pack into memory here, or */
+    const pack_writer *wr; /* write through per-thread buffers into an entry */
+    uint8_t **bufs;
+    atomic_int failed;
+    bool release;          /* the GGUF image is a read-only file mapping */
 } pack_job;
 
 static void pack_worker(void *arg, int i, int n_chunks, int thread) {
     (void)n_chunks;
-    (void)thread;
     pack_job *j = arg;
     llm_weight *w = packable(j->m, i);
-    if (!j->dst[i]) return;
-    kn_pack(kn_pack_type(j->m->kn, w->type, w->rows, w->cols), w->data, j->dst[i], w->rows, w->cols);
+    if (j->off[i] == NOT_PACKED) return;
+    uint32_t pt = kn_pack_type(j->m->kn, w->type, w->rows, w->cols);
+    if (!j->wr) {
+        kn_pack(pt, w->data, j->base + j->off[i], w->rows, w->cols);
+    } else {
+        const size_t rb = kn_row_bytes(pt, w->cols);
+        const int step = chunk_rows(rb);
+        for (int r0 = 0; r0 < w->rows && !atomic_load(&j->failed); r0 += step) {
+            int nr = w->rows - r0 < step ? w->rows - r0 : step;
+            kn_pack(pt, (const uint8_t *)w->data + (size_t)r0 * w->stride, j->bufs[thread], nr, w->cols);
+            if (!pack_cache_write(j->wr, j->off[i] + (uint64_t)r0 * rb, j->bufs[thread], (size_t)nr * rb))
+                atomic_store(&j->failed, 1);
+        }
+    }
     /* A file mapping's pages of the original can go: the process would
      * otherwise hold the weights twice. Whole pages inside the tensor only,
      * and never the embedding table a tied output shares. Not for buffers
@@ -335,6 +361,38 @@ static void pack_worker(void *arg, int i, int n_chunks, int thread) {
         e &= ~((uintptr_t)pg - 1);
         if (pg > 0 && e > a) madvise((void *)a, e - a, MADV_DONTNEED);
     }
+}
+
+/* Run the job on a few threads: packing is memory-bound, and done once.
+ * Without a pool, this thread does it all. */
+static bool run_pack_job(pack_job *j, int n) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = cpus < 2 ? 1 : cpus > 4 ? 4 : (int)cpus;
+    llm_pool *pool = llm_pool_new(threads);
+    if (!pool) threads = 1;
+    bool ok = true;
+    if (j->wr) {
+        size_t cap = 0;
+        for (int i = 0; i < n; i++) {
+            llm_weight *w = packable(j->m, i);
+            if (j->off[i] == NOT_PACKED) continue;
+            size_t rb = kn_row_bytes(kn_pack_type(j->m->kn, w->type, w->rows, w->cols), w->cols);
+            size_t need = rb * (size_t)chunk_rows(rb);
+            if (need > cap) cap = need;
+        }
+        j->bufs = calloc((size_t)threads, sizeof *j->bufs);
+        ok = j->bufs != NULL;
+        for (int t = 0; ok && t < threads; t++) ok = (j->bufs[t] = malloc(cap)) != NULL;
+    }
+    if (ok) {
+        if (pool) llm_pool_run(pool, pack_worker, j, n);
+        else for (int i = 0; i < n; i++) pack_worker(j, i, n, 0);
+    }
+    llm_pool_free(pool);
+    for (int t = 0; j->bufs && t < threads; t++) free(j->bufs[t]);
+    free(j->bufs);
+    j->bufs = NULL;
+    return ok && !atomic_load(&j->failed);
 }
 
 /* The part of a cache entry's key beyond the source file: where each
@@ -356,13 +414,13 @@ static uint64_t layout_hash(llm_model *m, int n) {
  * every matrix are packed again and compared, which catches a changed
  * layout (a newer build) and a source edited behind a kept identity,
  * for the price of one row group per matrix. */
-static bool entry_agrees(llm_model *m, int n, uint8_t **dst) {
+static bool entry_agrees(llm_model *m, int n, const size_t *off, const uint8_t *entry) {
     bool ok = true;
     uint8_t *tmp = NULL;
     size_t cap = 0;
     for (int i = 0; i < n && ok; i++) {
         llm_weight *w = packable(m, i);
-        if (!dst[i]) continue;
+        if (off[i] == NOT_PACKED) continue;
         uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
         size_t len = kn_row_bytes(pt, w->cols) * 16;
         if (len > cap) {
@@ -370,97 +428,78 @@ static bool entry_agrees(llm_model *m, int n, uint8_t **dst) {
             if (!(tmp = malloc(cap = len))) return false;
         }
         kn_pack(pt, w->data, tmp, 16, w->cols);
-        ok = memcmp(tmp, dst[i], len) == 0;
+        ok = memcmp(tmp, entry + off[i], len) == 0;
     }
     free(tmp);
     return ok;
 }
 
-/* Each packed matrix's place in the one mapping buf. */
-static void place(llm_model *m, int n, uint8_t *buf, uint8_t **dst) {
-    for (int i = 0; i < n; i++) {
-        llm_weight *w = packable(m, i);
-        uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
-        dst[i] = pt ? buf : NULL;
-        if (pt) buf += packed_bytes(w, pt);
-    }
-}
-
 static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped, char *err, size_t errlen) {
     const int n = 1 + 7 * m->hp.n_layer;
-    size_t total = 0;
+    size_t *off = malloc(sizeof *off * (size_t)n), total = 0;
     uint32_t n_mats = 0;
+    if (!off) return fail(err, errlen, "llm: out of memory");
     for (int i = 0; i < n; i++) {
         llm_weight *w = packable(m, i);
         uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
+        off[i] = pt ? total : NOT_PACKED;
         if (pt) total += packed_bytes(w, pt), n_mats++;
     }
     snprintf(m->pack_note, sizeof m->pack_note, "weights used in place");
-    if (total == 0) return true;
-    pack_job job = {m, calloc((size_t)n, sizeof *job.dst), file_mapped};
-    if (!job.dst) return fail(err, errlen, "llm: out of memory");
+    if (total == 0) {
+        free(off);
+        return true;
+    }
 
     pack_desc d = {.n_mats = n_mats, .layout = layout_hash(m, n), .bytes = total};
-    pack_writer wr = {.fd = -1};
     char dir[4096], why[400] = "";
-    bool writing = false, hit = false;
     uint8_t *buf = NULL;
     if (src && pack_cache_dir(dir, sizeof dir, why, sizeof why)) {
         d.src = *src;
         snprintf(d.table, sizeof d.table, "%s", m->kn->name);
         buf = pack_cache_map(dir, &d, why, sizeof why);
-        if (buf) {
-            place(m, n, buf, job.dst);
-            hit = entry_agrees(m, n, job.dst);
-            if (!hit) {
-                /* Not what this build packs: replaced by a fresh entry
-                 * (a start that still maps the old one keeps its copy). */
-                munmap(buf, total);
-                buf = NULL;
-                snprintf(why, sizeof why, "cache entry is stale");
+        if (buf && !entry_agrees(m, n, off, buf)) {
+            /* Not what this build packs: replaced by a fresh entry (a
+             * start that still maps the old one keeps its copy). */
+            munmap(buf, total);
+            buf = NULL;
+        }
+        pack_writer wr;
+        if (!buf && pack_cache_create(dir, &d, &wr, why, sizeof why)) {
+            pack_job job = {.m = m, .off = off, .wr = &wr, .release = file_mapped};
+            if (run_pack_job(&job, n)) {
+                buf = pack_cache_commit(&wr, &d, why, sizeof why);
+            } else {
+                snprintf(why, sizeof why, "cannot write the cache entry in %.300s", dir);
+                pack_cache_abort(&wr);
             }
         }
-        if (!buf) writing = pack_cache_create(dir, &d, &wr, why, sizeof why);
-        if (writing) buf = wr.map;
+        if (buf) snprintf(m->pack_note, sizeof m->pack_note, "%s", why);
     }
     if (!buf) {
         snprintf(m->pack_note, sizeof m->pack_note, "packed in memory%s%s", src ? "; " : "", src ? why : "");
         buf = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (buf == MAP_FAILED) {
-            free(job.dst);
+            free(off);
             return fail(err, errlen, "llm: out of memory repacking weights (%zu bytes)", total);
         }
 #ifdef MADV_HUGEPAGE
         madvise(buf, total, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
 #endif
+        pack_job job = {.m = m, .off = off, .base = buf, .release = file_mapped};
+        run_pack_job(&job, n);
     }
     m->packed = buf;
     m->packed_bytes = total;
-    place(m, n, buf, job.dst);
-    if (hit) {
-        snprintf(m->pack_note, sizeof m->pack_note, "%s", why);
-    } else {
-        /* The copy is memory-bound: a few threads, once. Without them (no
-         * pool), this thread does it all. */
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        llm_pool *pool = llm_pool_new(cpus < 2 ? 1 : cpus > 4 ? 4 : (int)cpus);
-        if (pool) llm_pool_run(pool, pack_worker, &job, n);
-        else for (int i = 0; i < n; i++) pack_worker(&job, i, n, 0);
-        llm_pool_free(pool);
-        if (writing) {
-            pack_cache_commit(&wr, &d, why, sizeof why);
-            snprintf(m->pack_note, sizeof m->pack_note, "%s", why);
-        }
-    }
     for (int i = 0; i < n; i++) {
         llm_weight *w = packable(m, i);
-        if (!job.dst[i]) continue;
+        if (off[i] == NOT_PACKED) continue;
         uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
-        w->data = job.dst[i];
+        w->data = buf + off[i];
         w->type = pt;
         w->stride = kn_row_bytes(pt, w->cols);   /* Q4_K packs its scales wider */
     }
-    free(job.dst);
+    free(off);
     return true;
 }
 

@@ -139,8 +139,7 @@ bool pack_cache_create(const char *dir, const pack_desc *d, pack_writer *w, char
         return note(nt, ntlen, "cache folder path too long");
     w->fd = mkstemp(w->tmp);
     if (w->fd < 0) return note(nt, ntlen, "cannot create %.300s: %s", w->tmp, strerror(errno));
-    /* Reserve the blocks now: a full disk would otherwise surface as
-     * SIGBUS while writing through the mapping. */
+    /* Reserve the blocks now: a full disk fails here, before any work. */
     int rc = posix_fallocate(w->fd, 0, (off_t)(HEADER + d->bytes));
     if (rc != 0) {
         note(nt, ntlen, "cannot reserve %llu bytes in %.300s: %s", (unsigned long long)(HEADER + d->bytes),
@@ -148,24 +147,29 @@ bool pack_cache_create(const char *dir, const pack_desc *d, pack_writer *w, char
         pack_cache_abort(w);
         return false;
     }
-    w->map = mmap(NULL, d->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, HEADER);
-    if (w->map == MAP_FAILED) {
-        w->map = NULL;
-        note(nt, ntlen, "cannot map %.300s: %s", w->tmp, strerror(errno));
-        pack_cache_abort(w);
-        return false;
-    }
     w->bytes = d->bytes;
     return true;
 }
 
+bool pack_cache_write(const pack_writer *w, uint64_t off, const void *data, size_t len) {
+    if (off > w->bytes || len > w->bytes - off) return false;
+    const char *p = data;
+    while (len) {
+        ssize_t n = pwrite(w->fd, p, len, (off_t)(HEADER + off));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
 void pack_cache_abort(pack_writer *w) {
-    if (w->map) munmap(w->map, w->bytes);
     if (w->fd >= 0) {
         close(w->fd);
         unlink(w->tmp);
     }
-    w->map = NULL;
     w->fd = -1;
 }
 
@@ -231,16 +235,26 @@ static void evict(const char *dir, const char *keep) {
 }
 
 void *pack_cache_commit(pack_writer *w, const pack_desc *d, char *nt, size_t ntlen) {
-    void *map = w->map;
     header h;
     make_header(&h, d);
     char hdr[HEADER] = {0};
     memcpy(hdr, &h, sizeof h);
-    mprotect(map, w->bytes, PROT_READ);
     /* Header last: until it is there, no reader accepts the file. */
-    if (pwrite(w->fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr || fchmod(w->fd, 0600) != 0 ||
-        rename(w->tmp, w->path) != 0) {
-        note(nt, ntlen, "cannot write %.300s: %s", w->path, strerror(errno));
+    if (pwrite(w->fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr ||
+        fchmod(w->fd, 0600) != 0) {
+        note(nt, ntlen, "cannot write %.300s: %s", w->tmp, strerror(errno));
+        pack_cache_abort(w);
+        return NULL;
+    }
+    void *map = mmap(NULL, d->bytes, PROT_READ, MAP_PRIVATE, w->fd, HEADER);
+    if (map == MAP_FAILED) {
+        note(nt, ntlen, "cannot map %.300s: %s", w->tmp, strerror(errno));
+        pack_cache_abort(w);
+        return NULL;
+    }
+    if (rename(w->tmp, w->path) != 0) {
+        /* Still a good copy for this process; only later starts lose it. */
+        note(nt, ntlen, "packed, but cannot rename into %.300s: %s", w->path, strerror(errno));
         unlink(w->tmp);
     } else {
         note(nt, ntlen, "packed into new cache entry %.300s", w->path);
@@ -254,6 +268,5 @@ void *pack_cache_commit(pack_writer *w, const pack_desc *d, char *nt, size_t ntl
     }
     close(w->fd);
     w->fd = -1;
-    w->map = NULL;
     return map;
 }

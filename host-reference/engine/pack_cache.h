@@ -9,8 +9,10 @@
  * kernel table and packing version, and the shape and place of every
  * packed matrix. The entry must be a regular file owned by this user and
  * writable by no one else, in a folder of mode 0700 owned by this user.
- * Entries are written to a temporary file and renamed into place, so
- * concurrent starts never see half an entry. Anything unusual (no folder,
+ * Entries are written to a temporary file (with pwrite: a fresh file's
+ * pages filled through a shared mapping would be zeroed first, which cost
+ * more than the packing) and renamed into place, so concurrent starts
+ * never see half an entry. Anything unusual (no folder,
  * disk full, a foreign file) is a miss with a reason, never an error: the
  * model then packs into anonymous memory as without a cache.
  *
@@ -43,8 +45,7 @@ typedef struct {
 
 typedef struct {
     int fd;
-    void *map;             /* bytes of writable shared mapping */
-    size_t bytes;
+    uint64_t bytes;
     char tmp[4096], path[4096];
 } pack_writer;
 
@@ -55,14 +56,15 @@ bool pack_cache_dir(char *buf, size_t len, char *note, size_t notelen);
 /* A read-only mapping of d->bytes, or NULL with the reason in note. */
 void *pack_cache_map(const char *dir, const pack_desc *d, char *note, size_t notelen);
 
-/* Start an entry: w->map receives d->bytes of writable memory backed by a
- * temporary file in dir. false (reason in note) when that cannot be done. */
+/* Start an entry: a temporary file in dir with d->bytes of data space
+ * reserved. false (reason in note) when that cannot be done. */
 bool pack_cache_create(const char *dir, const pack_desc *d, pack_writer *w, char *note, size_t notelen);
-/* Seal the entry (header, read-only, renamed into place) and return the
- * mapping, which stays valid even when sealing fails (the reason is then
- * in note). */
+/* Write data at offset off of the data (any thread, disjoint ranges). */
+bool pack_cache_write(const pack_writer *w, uint64_t off, const void *data, size_t len);
+/* Seal the entry (header, renamed into place) and map it read-only; NULL
+ * (the entry given up, the reason in note) on failure. */
 void *pack_cache_commit(pack_writer *w, const pack_desc *d, char *note, size_t notelen);
-/* Give up an entry and its mapping. */
+/* Give up an entry. */
 void pack_cache_abort(pack_writer *w);
 
 #endif

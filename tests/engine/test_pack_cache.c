@@ -85,12 +85,13 @@ static void touch_model(int add_s) {
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: test_engine_pack_cache WORKDIR\n"); return 2; }
     static char model[1024];
-    snprintf(model, sizeof model, "%s/pack-cache-q4.gguf", argv[1]);
+    snprintf(model, sizeof model, "%s/pack-cache-q8.gguf", argv[1]);
     snprintf(g_dir, sizeof g_dir, "%s/pack-cache", argv[1]);
     g_model = model;
-    /* 64 rows of every matrix: the packed kernels work in groups of 16. */
-    t_synth(model, "--layers", "2", "--dim", "256", "--heads", "4", "--kv-heads", "2", "--ffn", "512",
-            "--vocab", "320", "--type", "Q4_0", "--seed", "21", NULL);
+    /* Rows in multiples of 16 (the packed kernels' groups); the output
+     * matrix (4096 x 544 bytes) is written to an entry in several chunks. */
+    t_synth(model, "--layers", "2", "--dim", "512", "--heads", "8", "--kv-heads", "2", "--ffn", "1024",
+            "--vocab", "4096", "--type", "Q8_0", "--seed", "21", NULL);
     char cmd[6000];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     REQUIRE(system(cmd) == 0, "%s", cmd);
