@@ -16,8 +16,10 @@
  * disk full, a foreign file) is a miss with a reason, never an error: the
  * model then packs into anonymous memory as without a cache.
  *
- * A stale entry can only give wrong numbers, never a memory fault: packed
- * data holds scales and quants, no offsets (kernels.h).
+ * A stale or damaged entry can only give wrong numbers, never a memory
+ * fault: packed data holds scales and quants, no offsets (kernels.h).
+ * (Truncating an entry while a process maps it faults that process, as
+ * truncating a mapped model file would; only its owner can.)
  *
  * Folder: $WASMLET_PACK_CACHE (an absolute path, or "off"), else
  * $XDG_CACHE_HOME/wasmlet/packed, else $HOME/.cache/wasmlet/packed. After
