@@ -188,8 +188,8 @@ void kn_avx512_r16(uint32_t ptype, const uint8_t *W, size_t stride, const uint8_
                    float *Y, size_t ys, int nrows, int nb, int ncol);
 
 /* AVX-512 FMA matvec/matmul of KN_F32_R16/KN_F16_R16/KN_BF16_R16
- * (x86_avx512_rf.c): F32 activation rows xs floats apart, n columns (a
- * multiple of 4), nrows a multiple of 16. */
+ * (x86_avx512_rf.c): F32 activation rows xs floats apart, n columns (even),
+ * nrows a multiple of 16. */
 void kn_avx512_rf(uint32_t ptype, const uint8_t *W, size_t stride, const float *X, size_t xs,
                   float *Y, size_t ys, int nrows, int n, int ncol);
 /* AVX512-BF16 matvec/matmul of KN_BF16_R16B (x86_avx512_bf16.c): BF16

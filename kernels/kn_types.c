@@ -99,16 +99,28 @@ uint32_t kn_pack_type(const kn_ops *o, uint32_t wtype, int nrows, int ncols) {
     }
 }
 
-/* Float rows: group g, column j (or pair j/2 for BF16), row r. */
+/* Float rows: group g, column j (or pair j/2 for BF16), row r. Units of
+ * 2 or 4 bytes copied as integers (a GB of weights at load: a memcpy call
+ * per element took seconds). */
 static void pack_float(uint32_t ptype, const void *src, void *dst, int nrows, int ncols) {
-    const size_t es = ptype == KN_F32_R16 ? 4 : 2, unit = ptype == KN_F32_R16 || ptype == KN_F16_R16 ? es : 4;
-    const size_t stride = (size_t)ncols * es, per = stride / unit;   /* units per row */
+    const size_t unit = ptype == KN_F16_R16 ? 2 : 4, es = ptype == KN_F32_R16 ? 4 : 2;
+    const size_t per = (size_t)ncols * es / unit;   /* units per row */
     for (int g = 0; g < nrows / 16; g++) {
-        uint8_t *out = (uint8_t *)dst + (size_t)g * 16 * stride;
-        for (int r = 0; r < 16; r++) {
-            const uint8_t *row = (const uint8_t *)src + (size_t)(16 * g + r) * stride;
-            for (size_t k = 0; k < per; k++) memcpy(out + (16 * k + (size_t)r) * unit, row + k * unit, unit);
-        }
+        const uint8_t *in = (const uint8_t *)src + (size_t)g * 16 * per * unit;
+        uint8_t *out = (uint8_t *)dst + (size_t)g * 16 * per * unit;
+        for (size_t k = 0; k < per; k++)
+            for (int r = 0; r < 16; r++) {
+                const uint8_t *p = in + ((size_t)r * per + k) * unit;
+                if (unit == 2) {
+                    uint16_t v;
+                    memcpy(&v, p, 2);
+                    memcpy(out + (16 * k + (size_t)r) * 2, &v, 2);
+                } else {
+                    uint32_t v;
+                    memcpy(&v, p, 4);
+                    memcpy(out + (16 * k + (size_t)r) * 4, &v, 4);
+                }
+            }
     }
 }
 

@@ -19,7 +19,7 @@
 
 enum {
     BT = 8,                      /* activations per register tile */
-    ACT_BUDGET = 384 * 1024,     /* bytes of activations kept warm per pass over the rows */
+    ACT_BUDGET = 768 * 1024,     /* bytes of activations kept warm per pass over the rows */
 };
 
 static inline __m512i bcast4(const uint8_t *p) {
