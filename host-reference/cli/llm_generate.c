@@ -18,7 +18,7 @@
 #include "llm_text.h"
 
 typedef struct {
-    const char *model, *prompt;
+    const char *model, *prompt, *pin;
     int n_predict, n_ctx, n_threads, n_batch, logits_n;
     bool ignore_eos, ids, kv_f16, seed_set;
     llm_sampler_params sp;
@@ -81,6 +81,7 @@ static int parse_args(int argc, char **argv, gen_opts *o) {
         else if (is_flag(a, "-n", "--n-predict")) { ok = parse_long(v, -1, INT_MAX, &n); o->n_predict = (int)n; }
         else if (is_flag(a, "-c", "--ctx-size")) { ok = parse_long(v, 0, 1 << 20, &n); o->n_ctx = (int)n; }
         else if (is_flag(a, "-t", "--threads")) { ok = parse_long(v, 1, 256, &n); o->n_threads = (int)n; }
+        else if (is_flag(a, "--pin", NULL)) { ok = *v != 0; o->pin = v; }   /* llm_context_new checks the list */
         else if (is_flag(a, "-b", "--batch-size")) { ok = parse_long(v, 1, 1 << 16, &n); o->n_batch = (int)n; }
         else if (is_flag(a, "--temp", NULL)) { ok = parse_float(v, 0, 100, &f); o->sp.temp = f; }
         else if (is_flag(a, "--top-k", NULL)) { ok = parse_long(v, 0, INT_MAX, &n); o->sp.top_k = (int)n; }
@@ -161,6 +162,7 @@ int llm_cli_generate(int argc, char **argv) {
     cp.n_threads = o.n_threads;
     cp.n_batch = o.n_batch;
     cp.kv_f16 = o.kv_f16;
+    cp.pin_cpus = o.pin;
     llm_context *c = llm_context_new(m, &cp, err, sizeof err);
     int32_t *toks = NULL;
     float *logrows = NULL;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_pin.h"
 #include "llm_internal.h"
 
 /* A forward pass takes at most this many tokens: the activation scratch
@@ -29,7 +30,8 @@ llm_context_params llm_context_default_params(void) {
     /* 256 tokens per pass: half the scratch of 512 (~20 MB at 1.1B) for
      * one more read of each weight matrix per 512 prompt tokens, which is
      * small beside the arithmetic of a batch. */
-    llm_context_params p = {.n_ctx = 0, .n_threads = 1, .n_batch = 256, .kv_f16 = false};
+    llm_context_params p = {.n_ctx = 0, .n_threads = 1, .n_batch = 256, .kv_f16 = false,
+                            .pin_cpus = NULL};
     return p;
 }
 
@@ -73,12 +75,25 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
         fail(err, errlen, "llm: thread count %d out of range [1, 256]", p.n_threads);
         return NULL;
     }
+    const char *pin = p.pin_cpus ? p.pin_cpus : getenv("WASMLET_PIN");
+    int *cpus = NULL;
+    if (pin && *pin) {
+        char why[160];
+        cpus = malloc((size_t)p.n_threads * sizeof *cpus);
+        if (!cpus || !llm_cpu_pin_parse(pin, p.n_threads, cpus, why, sizeof why)) {
+            fail(err, errlen, "llm: %s%s", cpus ? why : "out of memory",
+                 p.pin_cpus ? "" : " (from WASMLET_PIN)");
+            free(cpus);
+            return NULL;
+        }
+    }
+    p.pin_cpus = NULL;   /* the caller's string need not outlive this call */
     if (p.n_batch < 1) p.n_batch = 1;
     if (p.n_batch > LLM_MAX_UBATCH) p.n_batch = LLM_MAX_UBATCH;
     if (p.n_batch > p.n_ctx) p.n_batch = p.n_ctx;
 
     llm_context *c = calloc(1, sizeof *c);
-    if (!c) { fail(err, errlen, "llm: out of memory"); return NULL; }
+    if (!c) { fail(err, errlen, "llm: out of memory"); free(cpus); return NULL; }
     c->m = m;
     c->kn = m->kn;
     c->p = p;
@@ -122,13 +137,15 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
     c->logits = alloc_floats((size_t)hp->n_vocab, &ok);
     if (!ok) {
         fail(err, errlen, "llm: out of memory for a context of %d positions", p.n_ctx);
+        free(cpus);
         llm_context_free(c);
         return NULL;
     }
-    c->pool = llm_pool_new(p.n_threads);
+    c->pool = llm_pool_new(p.n_threads, cpus);
+    free(cpus);
     c->n_chunks = p.n_threads == 1 ? 1 : 4 * p.n_threads;
     if (!c->pool) {
-        fail(err, errlen, "llm: cannot start %d threads", p.n_threads);
+        fail(err, errlen, "llm: cannot start %d threads%s", p.n_threads, pin && *pin ? " pinned to CPUs" : "");
         llm_context_free(c);
         return NULL;
     }
@@ -193,6 +210,7 @@ bool llm_eval(llm_context *c, const int32_t *tokens, int n, bool all_logits,
         c->logits = l;
         c->cap_logits = rows;
     }
+    llm_pool_enter(c->pool);
     for (int done = 0; done < n; ) {
         int b = n - done < c->p.n_batch ? n - done : c->p.n_batch;
         float *dst = all_logits ? c->logits + (size_t)done * V
@@ -200,6 +218,7 @@ bool llm_eval(llm_context *c, const int32_t *tokens, int n, bool all_logits,
         llm_forward(c, tokens + done, b, dst, all_logits);
         done += b;
     }
+    llm_pool_leave(c->pool);
     c->n_logits = rows;
     return true;
 }
@@ -232,6 +251,7 @@ bool llm_embed(llm_context *c, const int32_t *tokens, int n, float *out,
     const int E = c->m->hp.n_embd;
     double *sum = calloc((size_t)E, sizeof *sum);
     if (!sum) return fail(err, errlen, "llm: out of memory");
+    llm_pool_enter(c->pool);
     for (int done = 0; done < n; ) {
         int b = n - done < c->p.n_batch ? n - done : c->p.n_batch;
         llm_forward(c, tokens + done, b, NULL, false);
@@ -239,6 +259,7 @@ bool llm_embed(llm_context *c, const int32_t *tokens, int n, float *out,
             for (int i = 0; i < E; i++) sum[i] += c->xb[(size_t)r * (size_t)E + (size_t)i];
         done += b;
     }
+    llm_pool_leave(c->pool);
     double norm = 0;
     for (int i = 0; i < E; i++) {
         sum[i] /= n;

@@ -110,6 +110,10 @@ typedef struct {
     int n_threads;    /* >= 1 */
     int n_batch;      /* tokens per forward pass when evaluating a prompt (at most 256) */
     bool kv_f16;      /* store K/V as F16 (default F32: exact) */
+    /* Pin thread i (0: the calling thread) to one CPU: "auto" or a list
+     * like "0,2-3" (cpu_pin.h); "" none; NULL (the default) takes
+     * WASMLET_PIN from the environment, unset meaning none. */
+    const char *pin_cpus;
 } llm_context_params;
 
 llm_context_params llm_context_default_params(void);

@@ -368,7 +368,7 @@ static void pack_worker(void *arg, int i, int n_chunks, int thread) {
 static bool run_pack_job(pack_job *j, int n) {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = cpus < 2 ? 1 : cpus > 4 ? 4 : (int)cpus;
-    llm_pool *pool = llm_pool_new(threads);
+    llm_pool *pool = llm_pool_new(threads, NULL);
     if (!pool) threads = 1;
     bool ok = true;
     if (j->wr) {

@@ -7,7 +7,7 @@
  * the job's chunk count with the same generation tag. The caller moves on
  * only when `done` reaches the chunk count, so a job's fields stay valid
  * while any of its chunks runs. */
-#define _POSIX_C_SOURCE 200809L   /* sched_yield */
+#define _GNU_SOURCE   /* sched_yield, pthread affinity */
 #include "pool.h"
 
 #include <pthread.h>
@@ -47,6 +47,12 @@ struct llm_pool {
     uint32_t gen;              /* caller only */
     llm_pool_fn fn;            /* valid while a claimed chunk of the job runs */
     void *arg;
+    bool pinned;               /* the caller runs on cpu0 between enter and leave */
+    int cpu0;
+    bool entered;              /* saved_mask holds the caller's own mask */
+#ifdef __linux__
+    cpu_set_t saved_mask;
+#endif
 };
 
 /* Take and run chunks of job `gen` until none is left. */
@@ -91,7 +97,16 @@ static void *worker_main(void *v) {
     }
 }
 
-llm_pool *llm_pool_new(int n_threads) {
+#ifdef __linux__
+static bool one_cpu(int cpu, cpu_set_t *set) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
+    CPU_ZERO(set);
+    CPU_SET(cpu, set);
+    return true;
+}
+#endif
+
+llm_pool *llm_pool_new(int n_threads, const int *cpus) {
     if (n_threads < 1) n_threads = 1;
     llm_pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
@@ -103,24 +118,73 @@ llm_pool *llm_pool_new(int n_threads) {
     atomic_init(&p->done, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->quit, false);
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) { llm_pool_free(p); return NULL; }
+    if (cpus) {
+#ifdef __linux__
+        p->pinned = true;
+        p->cpu0 = cpus[0];
+#else
+        pthread_attr_destroy(&attr);
+        llm_pool_free(p);
+        return NULL;
+#endif
+    }
     if (n_threads > 1) {
         p->threads = calloc((size_t)n_threads, sizeof *p->threads);
         p->args = calloc((size_t)n_threads, sizeof *p->args);
-        if (!p->threads || !p->args) { p->n = 1; llm_pool_free(p); return NULL; }
+        if (!p->threads || !p->args) {
+            pthread_attr_destroy(&attr);
+            p->n = 1;
+            llm_pool_free(p);
+            return NULL;
+        }
         for (int i = 1; i < n_threads; i++) {
             p->args[i].pool = p;
             p->args[i].index = i;
-            if (pthread_create(&p->threads[i], NULL, worker_main, &p->args[i]) != 0) {
+            bool ok = true;
+#ifdef __linux__
+            cpu_set_t set;
+            if (cpus) ok = one_cpu(cpus[i], &set) && pthread_attr_setaffinity_np(&attr, sizeof set, &set) == 0;
+#endif
+            if (!ok || pthread_create(&p->threads[i], &attr, worker_main, &p->args[i]) != 0) {
+                pthread_attr_destroy(&attr);
                 p->n = i;   /* only threads [1, i) exist */
                 llm_pool_free(p);
                 return NULL;
             }
         }
     }
+    pthread_attr_destroy(&attr);
     return p;
 }
 
 int llm_pool_size(const llm_pool *p) { return p->n; }
+
+/* The caller is pinned only while it evaluates, so that a pool never
+ * leaves its mark on a thread that goes on to do other work (or to make
+ * a second context, whose "auto" must see the whole mask). Two system
+ * calls per evaluation, not per job. */
+void llm_pool_enter(llm_pool *p) {
+#ifdef __linux__
+    cpu_set_t set;
+    if (!p->pinned || p->entered || !one_cpu(p->cpu0, &set)) return;
+    if (pthread_getaffinity_np(pthread_self(), sizeof p->saved_mask, &p->saved_mask) != 0) return;
+    p->entered = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+#else
+    (void)p;
+#endif
+}
+
+void llm_pool_leave(llm_pool *p) {
+#ifdef __linux__
+    if (!p->entered) return;
+    pthread_setaffinity_np(pthread_self(), sizeof p->saved_mask, &p->saved_mask);
+    p->entered = false;
+#else
+    (void)p;
+#endif
+}
 
 void llm_pool_run(llm_pool *p, llm_pool_fn fn, void *arg, int n_chunks) {
     if (n_chunks < 1) return;

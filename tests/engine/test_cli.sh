@@ -48,6 +48,18 @@ grep -q '^generation: 12 tokens, [0-9.]* tokens/s$' "$work/err" || fail "no gene
 cp "$work/out" "$work/ids1"
 expect 0 "$llm" -m "$m" -n 12 --ids --seed 3 --temp 1 --ignore-eos -t 2
 cmp -s "$work/out" "$work/ids1" || fail "same seed, different tokens (1 vs 2 threads)"
+# pinned threads: same tokens; a bad CPU list is refused, naming it
+expect 0 "$llm" -m "$m" -n 12 --ids --seed 3 --temp 1 --ignore-eos -t 2 --pin auto
+cmp -s "$work/out" "$work/ids1" || fail "--pin auto: different tokens"
+expect 0 "$llm" -m "$m" -n 12 --ids --seed 3 --temp 1 --ignore-eos -t 2 --pin 0,0
+cmp -s "$work/out" "$work/ids1" || fail "--pin 0,0: different tokens"
+expect 2 "$llm" -m "$m" -n 1 --pin ""
+for bad in "x" "0-" "1-0" "0,,0" "0;1" "99999" "1023" "0"; do
+    expect 1 "$llm" -m "$m" -n 1 -t 2 --pin "$bad"
+    grep -q "CPU" "$work/err" || fail "--pin '$bad': $(cat "$work/err")"
+done
+expect 1 env WASMLET_PIN=bogus "$llm" -m "$m" -n 1
+grep -q "WASMLET_PIN" "$work/err" || fail "WASMLET_PIN=bogus: $(cat "$work/err")"
 
 if [ ! -d "$shared" ]; then
     echo "test_cli: no shared data: golden checks skipped" >&2
