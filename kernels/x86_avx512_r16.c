@@ -27,6 +27,12 @@ enum {
     TILE = 8,              /* activations per register tile */
     ACT_CAP = 16384,       /* prepared (block, activation) sums on the stack */
     ACT_CAP_K = 4096,      /* the same for Q4_K super-blocks */
+    /* Generation prefetches this far ahead in the weight stream (whole
+     * blocks). On Zen 5 one core streams ~39 GB/s; 2.3 KB ahead held Q4_0
+     * generation at ~93% of that, 4.6 KB reaches it (interleaved A/B,
+     * docs/performance.md). The K-quant kernels keep two super-blocks
+     * (5-7 KB): four were slower. */
+    PF_AHEAD = 4608,
 };
 
 /* The 32-element families: quants, then what each block adds. */
@@ -87,15 +93,15 @@ static inline __attribute__((always_inline)) __m512i bit_to_4(__m512i h, int bit
 static inline __attribute__((always_inline)) void
 tile(int fam, int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const act_sums *s,
      int c0, float *Y, size_t ys) {
-    const size_t bsz = r_bsz[fam], qoff = r_qoff[fam];
+    const size_t bsz = r_bsz[fam], qoff = r_qoff[fam], pf = (PF_AHEAD + bsz - 1) / bsz * bsz;
     const size_t xsz = R_HAS_MIN(fam) ? sizeof(blk_q8_1) : sizeof(blk_q8_0), xqo = R_HAS_MIN(fam) ? 4 : 2;
     const __m512i m4 = _mm512_set1_epi8(15), b4 = _mm512_set1_epi8(16);
     __m512 acc[TILE];
     for (int c = 0; c < nc; c++) acc[c] = _mm512_setzero_ps();
     for (int k = 0; k < nb; k++) {
         const uint8_t *b = G + (size_t)k * bsz;
-        if (nc == 1)   /* generation: the stream is all there is, keep it ahead */
-            for (size_t o = 0; o < bsz; o += 64) _mm_prefetch((const char *)(b + 8 * bsz + o), _MM_HINT_T0);
+        if (nc == 1)   /* generation: the stream is all there is, keep it PF_AHEAD bytes ahead */
+            for (size_t o = 0; o < bsz; o += 64) _mm_prefetch((const char *)(b + pf + o), _MM_HINT_T0);
         __m512i w[8];
         if (fam == R_Q8_0) {
             for (int v = 0; v < 8; v++) w[v] = _mm512_loadu_si512((const void *)(b + 32 + 64 * v));
