@@ -2,7 +2,8 @@
 # wasmlet-run on signed bundles, end to end: the complete example packed with
 # stories260K runs to the golden text from a signed bundle; unsigned,
 # untrusted, tampered and non-bundle files are refused with their messages;
-# the operator can grant only what the manifest asks for; the model is mapped
+# the operator can grant only what the manifest asks for and can pin the
+# engine's threads (WASMLET_PIN, same text; a bad list refused); the model is mapped
 # straight out of the bundle (no extraction: nothing is written anywhere,
 # the mapping of the bundle file is visible in /proc while a guest waits).
 set -u
@@ -46,6 +47,13 @@ got=$("$RUN" --trust "$T/k.pub" "$T/app.wasmlet" default '' --temp 0 --n-predict
 expect "signed bundle: greedy 256 == golden" "${got# }" "$want"
 [ -s "$T/err" ] && sed 's/^/    stderr: /' "$T/err"
 expect "nothing written to TMPDIR" "$(ls -A "$T/tmp")" ""
+
+# The operator can pin the engine's threads; the text does not change, and
+# a bad CPU list is refused naming the variable.
+got=$(WASMLET_PIN=auto "$RUN" --trust "$T/k.pub" "$T/app.wasmlet" default '' --temp 0 --n-predict 256 2>/dev/null)
+expect "WASMLET_PIN=auto: greedy 256 == golden" "${got# }" "$want"
+refused "WASMLET_PIN=x1" "CPU pin list 'x1': bad CPU number at 'x1' (from WASMLET_PIN)" \
+  env WASMLET_PIN=x1 "$RUN" --trust "$T/k.pub" "$T/app.wasmlet" default '' --n-predict 4
 
 # The per-user trusted-keys dir works as --trust does.
 mkdir -p "$XDG_CONFIG_HOME/wasmlet/trusted-keys"
