@@ -2,29 +2,19 @@
  * and activation buffers, evaluation in batches, and the bookkeeping
  * around the forward pass (forward.c). */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu_pin.h"
 #include "llm_internal.h"
+#include "llm_err.h"
 
 /* A forward pass takes at most this many tokens: the activation scratch
  * grows with it (~85 KB a token at 1.1B, ~22 MB at 256), while a larger
  * pass saves only one more read of the weights per 256 prompt tokens,
  * small beside a batch's arithmetic. Longer prompts run in passes. */
 enum { LLM_MAX_UBATCH = 256 };
-
-static bool fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
 
 llm_context_params llm_context_default_params(void) {
     /* 256 tokens per pass: half the scratch of 512 (~20 MB at 1.1B) for
@@ -68,24 +58,22 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
     llm_context_params p = params ? *params : llm_context_default_params();
     if (p.n_ctx == 0) p.n_ctx = hp->n_ctx_train;
     if (p.n_ctx < 1 || p.n_ctx > (1 << 20)) {
-        fail(err, errlen, "llm: context size %d out of range [1, %d]", p.n_ctx, 1 << 20);
+        llm_fail(err, errlen, "llm: context size %d out of range [1, %d]", p.n_ctx, 1 << 20);
         return NULL;
     }
     if (p.n_threads < 1 || p.n_threads > 256) {
-        fail(err, errlen, "llm: thread count %d out of range [1, 256]", p.n_threads);
+        llm_fail(err, errlen, "llm: thread count %d out of range [1, 256]", p.n_threads);
         return NULL;
     }
     const char *pin = p.pin_cpus ? p.pin_cpus : getenv("WASMLET_PIN");
-    int *cpus = NULL;
+    int pin_list[256], *cpus = NULL;   /* n_threads <= 256, checked above */
     if (pin && *pin) {
         char why[160];
-        cpus = malloc((size_t)p.n_threads * sizeof *cpus);
-        if (!cpus || !llm_cpu_pin_parse(pin, p.n_threads, cpus, why, sizeof why)) {
-            fail(err, errlen, "llm: %s%s", cpus ? why : "out of memory",
-                 p.pin_cpus ? "" : " (from WASMLET_PIN)");
-            free(cpus);
+        if (!llm_cpu_pin_parse(pin, p.n_threads, pin_list, why, sizeof why)) {
+            llm_fail(err, errlen, "llm: %s%s", why, p.pin_cpus ? "" : " (from WASMLET_PIN)");
             return NULL;
         }
+        cpus = pin_list;
     }
     p.pin_cpus = NULL;   /* the caller's string need not outlive this call */
     if (p.n_batch < 1) p.n_batch = 1;
@@ -93,7 +81,7 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
     if (p.n_batch > p.n_ctx) p.n_batch = p.n_ctx;
 
     llm_context *c = calloc(1, sizeof *c);
-    if (!c) { fail(err, errlen, "llm: out of memory"); free(cpus); return NULL; }
+    if (!c) { llm_fail(err, errlen, "llm: out of memory"); return NULL; }
     c->m = m;
     c->kn = m->kn;
     c->p = p;
@@ -136,22 +124,20 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
     c->cap_logits = 1;
     c->logits = alloc_floats((size_t)hp->n_vocab, &ok);
     if (!ok) {
-        fail(err, errlen, "llm: out of memory for a context of %d positions", p.n_ctx);
-        free(cpus);
+        llm_fail(err, errlen, "llm: out of memory for a context of %d positions", p.n_ctx);
         llm_context_free(c);
         return NULL;
     }
     c->pool = llm_pool_new(p.n_threads, cpus);
-    free(cpus);
     c->n_chunks = p.n_threads == 1 ? 1 : 4 * p.n_threads;
     if (!c->pool) {
-        fail(err, errlen, "llm: cannot start %d threads%s", p.n_threads, pin && *pin ? " pinned to CPUs" : "");
+        llm_fail(err, errlen, "llm: cannot start %d threads%s", p.n_threads, pin && *pin ? " pinned to CPUs" : "");
         llm_context_free(c);
         return NULL;
     }
     llm_sampler_params sp = llm_sampler_default_params();
     if (!llm_set_sampler(c, &sp)) {
-        fail(err, errlen, "llm: out of memory");
+        llm_fail(err, errlen, "llm: out of memory");
         llm_context_free(c);
         return NULL;
     }
@@ -188,13 +174,13 @@ void llm_kv_truncate(llm_context *c, int n_pos) {
 
 static bool check_tokens(const llm_context *c, const int32_t *tokens, int n,
                          char *err, size_t errlen) {
-    if (n < 1) return fail(err, errlen, "llm: nothing to evaluate");
+    if (n < 1) return llm_fail(err, errlen, "llm: nothing to evaluate");
     if (n > c->p.n_ctx - c->pos)
-        return fail(err, errlen, "llm: context full: %d + %d tokens exceed n_ctx %d",
+        return llm_fail(err, errlen, "llm: context full: %d + %d tokens exceed n_ctx %d",
                     c->pos, n, c->p.n_ctx);
     for (int i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= c->m->hp.n_vocab)
-            return fail(err, errlen, "llm: token %d at index %d is outside the vocabulary "
+            return llm_fail(err, errlen, "llm: token %d at index %d is outside the vocabulary "
                         "(%d tokens)", (int)tokens[i], i, c->m->hp.n_vocab);
     return true;
 }
@@ -206,7 +192,7 @@ bool llm_eval(llm_context *c, const int32_t *tokens, int n, bool all_logits,
     int rows = all_logits ? n : 1;
     if (rows > c->cap_logits) {
         float *l = realloc(c->logits, (size_t)rows * V * sizeof *l);
-        if (!l) return fail(err, errlen, "llm: out of memory for %d rows of logits", rows);
+        if (!l) return llm_fail(err, errlen, "llm: out of memory for %d rows of logits", rows);
         c->logits = l;
         c->cap_logits = rows;
     }
@@ -250,7 +236,7 @@ bool llm_embed(llm_context *c, const int32_t *tokens, int n, float *out,
     if (!check_tokens(c, tokens, n, err, errlen)) return false;
     const int E = c->m->hp.n_embd;
     double *sum = calloc((size_t)E, sizeof *sum);
-    if (!sum) return fail(err, errlen, "llm: out of memory");
+    if (!sum) return llm_fail(err, errlen, "llm: out of memory");
     llm_pool_enter(c->pool);
     for (int done = 0; done < n; ) {
         int b = n - done < c->p.n_batch ? n - done : c->p.n_batch;

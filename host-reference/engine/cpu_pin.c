@@ -1,21 +1,11 @@
 /* cpu_pin.c: see cpu_pin.h. */
 #define _GNU_SOURCE   /* sched_getaffinity, CPU_ISSET */
 #include "cpu_pin.h"
+#include "llm_err.h"
 
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static bool fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
 
 /* A CPU number: decimal digits only, below LLM_PIN_MAX_CPU. */
 static const char *parse_cpu(const char *s, int *out) {
@@ -31,14 +21,14 @@ static const char *parse_cpu(const char *s, int *out) {
 
 bool llm_cpu_pin_parse(const char *spec, int n_threads, int *cpus, char *err, size_t errlen) {
 #ifdef __linux__
-    if (!spec || !*spec) return fail(err, errlen, "empty CPU pin list");
-    if (n_threads < 1) return fail(err, errlen, "no threads to pin");
+    if (!spec || !*spec) return llm_fail(err, errlen, "empty CPU pin list");
+    if (n_threads < 1) return llm_fail(err, errlen, "no threads to pin");
     cpu_set_t allowed;
     CPU_ZERO(&allowed);
     if (sched_getaffinity(0, sizeof allowed, &allowed) != 0)
-        return fail(err, errlen, "cannot read this process's CPU affinity");
+        return llm_fail(err, errlen, "cannot read this process's CPU affinity");
     if (strcmp(spec, "auto") == 0) {
-        if (CPU_COUNT(&allowed) < 1) return fail(err, errlen, "this process may run on no CPU");
+        if (CPU_COUNT(&allowed) < 1) return llm_fail(err, errlen, "this process may run on no CPU");
         int n = 0;
         while (n < n_threads)   /* more threads than CPUs: wrap round */
             for (int c = 0; c < CPU_SETSIZE && n < n_threads; c++)
@@ -51,30 +41,30 @@ bool llm_cpu_pin_parse(const char *spec, int n_threads, int *cpus, char *err, si
         int lo, hi;
         const char *at = s;
         if (!(s = parse_cpu(s, &lo)))
-            return fail(err, errlen, "CPU pin list '%s': bad CPU number at '%s'", spec, at);
+            return llm_fail(err, errlen, "CPU pin list '%s': bad CPU number at '%s'", spec, at);
         hi = lo;
         if (*s == '-') {
             at = s + 1;
             if (!(s = parse_cpu(s + 1, &hi)) || hi < lo)
-                return fail(err, errlen, "CPU pin list '%s': bad range end at '%s'", spec, at);
+                return llm_fail(err, errlen, "CPU pin list '%s': bad range end at '%s'", spec, at);
         }
         for (int c = lo; c <= hi; c++) {
             if (c >= CPU_SETSIZE || !CPU_ISSET(c, &allowed))
-                return fail(err, errlen, "CPU pin list '%s': CPU %d is not available to this process",
+                return llm_fail(err, errlen, "CPU pin list '%s': CPU %d is not available to this process",
                             spec, c);
             if (n < n_threads) cpus[n] = c;
             n++;
         }
         if (*s == 0) break;
-        if (*s != ',') return fail(err, errlen, "CPU pin list '%s': unexpected '%c'", spec, *s);
+        if (*s != ',') return llm_fail(err, errlen, "CPU pin list '%s': unexpected '%c'", spec, *s);
         s++;
     }
     if (n < n_threads)
-        return fail(err, errlen, "CPU pin list '%s' names %d CPU%s for %d threads", spec, n,
+        return llm_fail(err, errlen, "CPU pin list '%s' names %d CPU%s for %d threads", spec, n,
                     n == 1 ? "" : "s", n_threads);
     return true;
 #else
     (void)spec; (void)n_threads; (void)cpus;
-    return fail(err, errlen, "pinning threads to CPUs is not supported on this system");
+    return llm_fail(err, errlen, "pinning threads to CPUs is not supported on this system");
 #endif
 }

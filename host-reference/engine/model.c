@@ -4,7 +4,6 @@
 #define _DEFAULT_SOURCE   /* MAP_ANONYMOUS, MADV_HUGEPAGE */
 #include <math.h>
 #include <stdatomic.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +13,8 @@
 #include <unistd.h>
 
 #include "llm_internal.h"
+#include "llm_err.h"
 #include "pack_cache.h"
-
-static bool fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
 
 static const char *type_name(uint32_t type) {
     const gguf_type_info *ti = gguf_tensor_type_info(type);
@@ -40,15 +30,15 @@ static bool meta_int(const gguf_file *f, const char *arch, const char *suffix,
     char key[128];
     snprintf(key, sizeof key, "%s.%s", arch, suffix);
     if (!gguf_find(f, key)) {
-        if (required) return fail(err, errlen, "llm: missing metadata key '%s'", key);
+        if (required) return llm_fail(err, errlen, "llm: missing metadata key '%s'", key);
         *out = def;
         return true;
     }
     char e[200];
     int64_t v;
-    if (!gguf_get_i64(f, key, &v, e, sizeof e)) return fail(err, errlen, "llm: %s", e);
+    if (!gguf_get_i64(f, key, &v, e, sizeof e)) return llm_fail(err, errlen, "llm: %s", e);
     if (v < lo || v > hi)
-        return fail(err, errlen, "llm: metadata '%s' = %lld is out of range [%d, %d]",
+        return llm_fail(err, errlen, "llm: metadata '%s' = %lld is out of range [%d, %d]",
                     key, (long long)v, lo, hi);
     *out = (int)v;
     return true;
@@ -59,14 +49,14 @@ static bool meta_float(const gguf_file *f, const char *arch, const char *suffix,
     char key[128];
     snprintf(key, sizeof key, "%s.%s", arch, suffix);
     if (!gguf_find(f, key)) {
-        if (required) return fail(err, errlen, "llm: missing metadata key '%s'", key);
+        if (required) return llm_fail(err, errlen, "llm: missing metadata key '%s'", key);
         *out = def;
         return true;
     }
     char e[200];
-    if (!gguf_get_f32(f, key, out, e, sizeof e)) return fail(err, errlen, "llm: %s", e);
+    if (!gguf_get_f32(f, key, out, e, sizeof e)) return llm_fail(err, errlen, "llm: %s", e);
     if (!isfinite(*out) || *out <= 0)
-        return fail(err, errlen, "llm: metadata '%s' = %g must be positive", key, (double)*out);
+        return llm_fail(err, errlen, "llm: metadata '%s' = %g must be positive", key, (double)*out);
     return true;
 }
 
@@ -74,14 +64,14 @@ static bool read_hparams(const gguf_file *f, llm_hparams *hp, char *err, size_t 
     gguf_str arch;
     char e[200];
     if (!gguf_get_str(f, "general.architecture", &arch, e, sizeof e))
-        return fail(err, errlen, "llm: %s", e);
+        return llm_fail(err, errlen, "llm: %s", e);
     if (gguf_str_eq(arch, "llama")) {
         hp->rope_neox = false;   /* the converter permutes Q/K for (2i, 2i+1) pairs */
     } else if (gguf_str_eq(arch, "qwen2")) {
         hp->rope_neox = true;
     } else {
         int n = arch.len > 40 ? 40 : (int)arch.len;
-        return fail(err, errlen, "llm: unsupported architecture '%.*s' (general.architecture)",
+        return llm_fail(err, errlen, "llm: unsupported architecture '%.*s' (general.architecture)",
                     n, arch.ptr);
     }
     memcpy(hp->arch, arch.ptr, arch.len);
@@ -98,22 +88,22 @@ static bool read_hparams(const gguf_file *f, llm_hparams *hp, char *err, size_t 
         !meta_int(f, a, "context_length", true, 0, 1, big, &hp->n_ctx_train, err, errlen))
         return false;
     if (hp->n_embd % hp->n_head != 0)
-        return fail(err, errlen, "llm: %s.embedding_length %d is not a multiple of "
+        return llm_fail(err, errlen, "llm: %s.embedding_length %d is not a multiple of "
                     "%s.attention.head_count %d", a, hp->n_embd, a, hp->n_head);
     if (!meta_int(f, a, "attention.key_length", false, hp->n_embd / hp->n_head, 1, big,
                   &hp->head_dim, err, errlen))
         return false;
     if (hp->head_dim * hp->n_head != hp->n_embd)
-        return fail(err, errlen, "llm: %s.attention.key_length %d times head_count %d "
+        return llm_fail(err, errlen, "llm: %s.attention.key_length %d times head_count %d "
                     "differs from embedding_length %d", a, hp->head_dim, hp->n_head, hp->n_embd);
     if (hp->n_head % hp->n_head_kv != 0)
-        return fail(err, errlen, "llm: %s.attention.head_count %d is not a multiple of "
+        return llm_fail(err, errlen, "llm: %s.attention.head_count %d is not a multiple of "
                     "head_count_kv %d", a, hp->n_head, hp->n_head_kv);
     if (!meta_int(f, a, "rope.dimension_count", false, hp->head_dim, 2, big, &hp->n_rot,
                   err, errlen))
         return false;
     if (hp->n_rot % 2 != 0 || hp->n_rot > hp->head_dim)
-        return fail(err, errlen, "llm: %s.rope.dimension_count %d must be even and at most "
+        return llm_fail(err, errlen, "llm: %s.rope.dimension_count %d must be even and at most "
                     "the head size %d", a, hp->n_rot, hp->head_dim);
     if (!meta_float(f, a, "attention.layer_norm_rms_epsilon", true, 0, &hp->rms_eps, err,
                     errlen) ||
@@ -127,12 +117,12 @@ static bool read_hparams(const gguf_file *f, llm_hparams *hp, char *err, size_t 
     bool linear = true;
     if (gguf_find(f, key)) {
         gguf_str t;
-        if (!gguf_get_str(f, key, &t, e, sizeof e)) return fail(err, errlen, "llm: %s", e);
+        if (!gguf_get_str(f, key, &t, e, sizeof e)) return llm_fail(err, errlen, "llm: %s", e);
         if (gguf_str_eq(t, "none")) {
             linear = false;
         } else if (!gguf_str_eq(t, "linear")) {
             int n = t.len > 40 ? 40 : (int)t.len;
-            return fail(err, errlen, "llm: unsupported RoPE scaling '%.*s' (%s)", n, t.ptr, key);
+            return llm_fail(err, errlen, "llm: unsupported RoPE scaling '%.*s' (%s)", n, t.ptr, key);
         }
     }
     if (linear) {
@@ -154,7 +144,7 @@ static bool read_hparams(const gguf_file *f, llm_hparams *hp, char *err, size_t 
 static const gguf_tensor *find(const llm_model *m, const char *name, bool optional,
                                char *err, size_t errlen) {
     const gguf_tensor *t = gguf_find_tensor(m->gf, name);
-    if (!t && !optional) fail(err, errlen, "llm: missing tensor '%s'", name);
+    if (!t && !optional) llm_fail(err, errlen, "llm: missing tensor '%s'", name);
     return t;
 }
 
@@ -169,9 +159,9 @@ static bool check_shape(const gguf_tensor *t, const char *name, int n_dims,
         k += snprintf(got + k, sizeof got - (size_t)k, ", %llu", (unsigned long long)t->ne[d]);
     snprintf(got + k, sizeof got - (size_t)k, "]");
     if (n_dims == 1)
-        return fail(err, errlen, "llm: tensor '%s' has shape %s, expected [%lld]",
+        return llm_fail(err, errlen, "llm: tensor '%s' has shape %s, expected [%lld]",
                     name, got, (long long)ne0);
-    return fail(err, errlen, "llm: tensor '%s' has shape %s, expected [%lld, %lld]",
+    return llm_fail(err, errlen, "llm: tensor '%s' has shape %s, expected [%lld, %lld]",
                 name, got, (long long)ne0, (long long)ne1);
 }
 
@@ -183,14 +173,14 @@ static bool bind_matrix(llm_model *m, const char *name, int cols, int rows, bool
     if (!t) return optional;
     if (!check_shape(t, name, 2, cols, rows, err, errlen)) return false;
     if (!kn_type_supported(t->type))
-        return fail(err, errlen, "llm: tensor '%s' has unsupported type %s (%u)",
+        return llm_fail(err, errlen, "llm: tensor '%s' has unsupported type %s (%u)",
                     name, type_name(t->type), t->type);
     const gguf_type_info *ti = gguf_tensor_type_info(t->type);
     if (!ti || cols % (int)ti->block_elems != 0)
-        return fail(err, errlen, "llm: tensor '%s': row of %d is not a multiple of the %s "
+        return llm_fail(err, errlen, "llm: tensor '%s': row of %d is not a multiple of the %s "
                     "block size", name, cols, type_name(t->type));
     if ((uintptr_t)t->data % 4 != 0)
-        return fail(err, errlen, "llm: tensor '%s' data at offset %llu is not 4-byte aligned",
+        return llm_fail(err, errlen, "llm: tensor '%s' data at offset %llu is not 4-byte aligned",
                     name, (unsigned long long)t->offset);
     w->data = t->data;
     w->type = t->type;
@@ -198,7 +188,7 @@ static bool bind_matrix(llm_model *m, const char *name, int cols, int rows, bool
     w->rows = rows;
     w->cols = cols;
     if ((uint64_t)w->stride * (uint64_t)rows != t->n_bytes)
-        return fail(err, errlen, "llm: tensor '%s' holds %llu bytes, expected %llu", name,
+        return llm_fail(err, errlen, "llm: tensor '%s' holds %llu bytes, expected %llu", name,
                     (unsigned long long)t->n_bytes,
                     (unsigned long long)w->stride * (unsigned long long)rows);
     return true;
@@ -212,7 +202,7 @@ static bool bind_vector(llm_model *m, const char *name, int n, bool optional,
     if (!t) return optional;
     if (!check_shape(t, name, 1, n, 1, err, errlen)) return false;
     if (t->type != GGML_F32 && t->type != GGML_F16 && t->type != GGML_BF16)
-        return fail(err, errlen, "llm: tensor '%s' has unsupported type %s (%u) for a "
+        return llm_fail(err, errlen, "llm: tensor '%s' has unsupported type %s (%u) for a "
                     "vector (F32, F16 or BF16)", name, type_name(t->type), t->type);
     if (t->type == GGML_F32 && (uintptr_t)t->data % 4 == 0) {
         *out = t->data;
@@ -223,7 +213,7 @@ static bool bind_vector(llm_model *m, const char *name, int n, bool optional,
     if (!copy || !list) {
         free(copy);
         if (list) m->converted = list;
-        return fail(err, errlen, "llm: out of memory converting '%s'", name);
+        return llm_fail(err, errlen, "llm: out of memory converting '%s'", name);
     }
     m->converted = list;
     m->converted[m->n_converted++] = copy;
@@ -247,7 +237,7 @@ static bool bind_tensors(llm_model *m, char *err, size_t errlen) {
     const gguf_tensor *te = find(m, "token_embd.weight", false, err, errlen);
     if (!te) return false;
     if (te->n_dims < 2 || te->ne[1] == 0 || te->ne[1] > (1u << 24))
-        return fail(err, errlen, "llm: tensor 'token_embd.weight' must be [%d, n_vocab]", E);
+        return llm_fail(err, errlen, "llm: tensor 'token_embd.weight' must be [%d, n_vocab]", E);
     m->hp.n_vocab = (int)te->ne[1];
     const int V = hp->n_vocab;
     if (!bind_matrix(m, "token_embd.weight", E, V, false, &m->tok_embd, err, errlen) ||
@@ -258,7 +248,7 @@ static bool bind_tensors(llm_model *m, char *err, size_t errlen) {
     if (m->hp.tied_output) m->output = m->tok_embd;
 
     m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
-    if (!m->layers) return fail(err, errlen, "llm: out of memory");
+    if (!m->layers) return llm_fail(err, errlen, "llm: out of memory");
     const bool biases = strcmp(hp->arch, "qwen2") == 0;
     for (int l = 0; l < hp->n_layer; l++) {
         llm_layer *L = &m->layers[l];
@@ -438,7 +428,7 @@ static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped,
     const int n = 1 + 7 * m->hp.n_layer;
     size_t *off = malloc(sizeof *off * (size_t)n), total = 0;
     uint32_t n_mats = 0;
-    if (!off) return fail(err, errlen, "llm: out of memory");
+    if (!off) return llm_fail(err, errlen, "llm: out of memory");
     for (int i = 0; i < n; i++) {
         llm_weight *w = packable(m, i);
         uint32_t pt = kn_pack_type(m->kn, w->type, w->rows, w->cols);
@@ -481,7 +471,7 @@ static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped,
         buf = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (buf == MAP_FAILED) {
             free(off);
-            return fail(err, errlen, "llm: out of memory repacking weights (%zu bytes)", total);
+            return llm_fail(err, errlen, "llm: out of memory repacking weights (%zu bytes)", total);
         }
 #ifdef MADV_HUGEPAGE
         madvise(buf, total, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
@@ -507,11 +497,11 @@ static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped,
 
 static llm_model *load(const gguf_file *f, const llm_source *src, bool file_mapped, char *err, size_t errlen) {
     llm_model *m = calloc(1, sizeof *m);
-    if (!m) { fail(err, errlen, "llm: out of memory"); return NULL; }
+    if (!m) { llm_fail(err, errlen, "llm: out of memory"); return NULL; }
     m->gf = f;
     m->kn = kn_get();
     if (!m->kn) {
-        fail(err, errlen, "llm: no usable compute kernels (see WASMLET_KERNELS)");
+        llm_fail(err, errlen, "llm: no usable compute kernels (see WASMLET_KERNELS)");
         llm_model_free(m);
         return NULL;
     }

@@ -1,11 +1,11 @@
 /* pack_cache.c: entries of repacked weights, mapped like the weights. */
 #define _GNU_SOURCE   /* O_NOFOLLOW, O_CLOEXEC, fallocate-free posix_fallocate, MADV_* */
 #include "pack_cache.h"
+#include "llm_err.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +22,6 @@ typedef struct {
     char magic[8];
     pack_desc d;
 } header;
-
-static bool note(char *buf, size_t len, const char *fmt, ...) {
-    if (buf && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(buf, len, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
 
 static void make_header(header *h, const pack_desc *d) {
     memset(h, 0, sizeof *h);   /* padding too: headers compare as bytes */
@@ -59,51 +49,51 @@ bool pack_cache_dir(char *buf, size_t len, char *nt, size_t ntlen) {
     const char *e = getenv("WASMLET_PACK_CACHE"), *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     int n;
     if (e && *e) {
-        if (strcmp(e, "off") == 0 || strcmp(e, "0") == 0) return note(nt, ntlen, "cache off (WASMLET_PACK_CACHE)");
-        if (e[0] != '/') return note(nt, ntlen, "cache off: WASMLET_PACK_CACHE is not an absolute path");
+        if (strcmp(e, "off") == 0 || strcmp(e, "0") == 0) return llm_fail(nt, ntlen, "cache off (WASMLET_PACK_CACHE)");
+        if (e[0] != '/') return llm_fail(nt, ntlen, "cache off: WASMLET_PACK_CACHE is not an absolute path");
         n = snprintf(buf, len, "%s", e);
     } else if (x && x[0] == '/') {
         n = snprintf(buf, len, "%s/wasmlet/packed", x);
     } else if (home && home[0] == '/') {
         n = snprintf(buf, len, "%s/.cache/wasmlet/packed", home);
     } else {
-        return note(nt, ntlen, "cache off: no HOME or XDG_CACHE_HOME");
+        return llm_fail(nt, ntlen, "cache off: no HOME or XDG_CACHE_HOME");
     }
-    if (n <= 0 || (size_t)n >= len) return note(nt, ntlen, "cache off: folder path too long");
+    if (n <= 0 || (size_t)n >= len) return llm_fail(nt, ntlen, "cache off: folder path too long");
     return true;
 }
 
 /* mkdir -p with private new folders; the last one must be ours and 0700. */
 static bool private_dir(const char *dir, char *nt, size_t ntlen) {
     char tmp[4096];
-    if (strlen(dir) >= sizeof tmp) return note(nt, ntlen, "cache folder path too long");
+    if (strlen(dir) >= sizeof tmp) return llm_fail(nt, ntlen, "cache folder path too long");
     strcpy(tmp, dir);
     for (char *p = tmp + 1; *p; p++) {
         if (*p != '/') continue;
         *p = 0;
         if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-            return note(nt, ntlen, "cannot create %.300s: %s", tmp, strerror(errno));
+            return llm_fail(nt, ntlen, "cannot create %.300s: %s", tmp, strerror(errno));
         *p = '/';
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return note(nt, ntlen, "cannot create %.300s: %s", dir, strerror(errno));
+        return llm_fail(nt, ntlen, "cannot create %.300s: %s", dir, strerror(errno));
     struct stat st;
     if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return note(nt, ntlen, "%.300s is not a folder", dir);
+        return llm_fail(nt, ntlen, "%.300s is not a folder", dir);
     if (st.st_uid != geteuid() || (st.st_mode & 077))
-        return note(nt, ntlen, "%.300s is not private (must be yours, mode 0700)", dir);
+        return llm_fail(nt, ntlen, "%.300s is not private (must be yours, mode 0700)", dir);
     return true;
 }
 
 void *pack_cache_map(const char *dir, const pack_desc *d, char *nt, size_t ntlen) {
     char path[4096];
     if (!entry_path(path, sizeof path, dir, d)) {
-        note(nt, ntlen, "cache folder path too long");
+        llm_fail(nt, ntlen, "cache folder path too long");
         return NULL;
     }
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        note(nt, ntlen, errno == ENOENT ? "no entry %.300s" : "cannot open %.300s", path);
+        llm_fail(nt, ntlen, errno == ENOENT ? "no entry %.300s" : "cannot open %.300s", path);
         return NULL;
     }
     struct stat st;
@@ -123,10 +113,10 @@ void *pack_cache_map(const char *dir, const pack_desc *d, char *nt, size_t ntlen
     if (!why) futimens(fd, NULL);   /* last use, for eviction */
     close(fd);
     if (why) {
-        note(nt, ntlen, "entry %.300s %s", path, why);
+        llm_fail(nt, ntlen, "entry %.300s %s", path, why);
         return NULL;
     }
-    note(nt, ntlen, "cache hit %.300s", path);
+    llm_fail(nt, ntlen, "cache hit %.300s", path);
     return map;
 }
 
@@ -136,13 +126,13 @@ bool pack_cache_create(const char *dir, const pack_desc *d, pack_writer *w, char
     if (!private_dir(dir, nt, ntlen)) return false;
     if (!entry_path(w->path, sizeof w->path, dir, d) ||
         snprintf(w->tmp, sizeof w->tmp, "%s.tmp.XXXXXX", w->path) >= (int)sizeof w->tmp)
-        return note(nt, ntlen, "cache folder path too long");
+        return llm_fail(nt, ntlen, "cache folder path too long");
     w->fd = mkstemp(w->tmp);
-    if (w->fd < 0) return note(nt, ntlen, "cannot create %.300s: %s", w->tmp, strerror(errno));
+    if (w->fd < 0) return llm_fail(nt, ntlen, "cannot create %.300s: %s", w->tmp, strerror(errno));
     /* Reserve the blocks now: a full disk fails here, before any work. */
     int rc = posix_fallocate(w->fd, 0, (off_t)(HEADER + d->bytes));
     if (rc != 0) {
-        note(nt, ntlen, "cannot reserve %llu bytes in %.300s: %s", (unsigned long long)(HEADER + d->bytes),
+        llm_fail(nt, ntlen, "cannot reserve %llu bytes in %.300s: %s", (unsigned long long)(HEADER + d->bytes),
              dir, strerror(rc));
         pack_cache_abort(w);
         return false;
@@ -242,22 +232,22 @@ void *pack_cache_commit(pack_writer *w, const pack_desc *d, char *nt, size_t ntl
     /* Header last: until it is there, no reader accepts the file. */
     if (pwrite(w->fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr ||
         fchmod(w->fd, 0600) != 0) {
-        note(nt, ntlen, "cannot write %.300s: %s", w->tmp, strerror(errno));
+        llm_fail(nt, ntlen, "cannot write %.300s: %s", w->tmp, strerror(errno));
         pack_cache_abort(w);
         return NULL;
     }
     void *map = mmap(NULL, d->bytes, PROT_READ, MAP_PRIVATE, w->fd, HEADER);
     if (map == MAP_FAILED) {
-        note(nt, ntlen, "cannot map %.300s: %s", w->tmp, strerror(errno));
+        llm_fail(nt, ntlen, "cannot map %.300s: %s", w->tmp, strerror(errno));
         pack_cache_abort(w);
         return NULL;
     }
     if (rename(w->tmp, w->path) != 0) {
         /* Still a good copy for this process; only later starts lose it. */
-        note(nt, ntlen, "packed, but cannot rename into %.300s: %s", w->path, strerror(errno));
+        llm_fail(nt, ntlen, "packed, but cannot rename into %.300s: %s", w->path, strerror(errno));
         unlink(w->tmp);
     } else {
-        note(nt, ntlen, "packed into new cache entry %.300s", w->path);
+        llm_fail(nt, ntlen, "packed into new cache entry %.300s", w->path);
         char dir[4096];
         snprintf(dir, sizeof dir, "%s", w->path);
         char *slash = strrchr(dir, '/');
