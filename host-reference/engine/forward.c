@@ -26,32 +26,59 @@
 
 /* ---- matrix products on the pool ------------------------------------ */
 
-enum { MAX_MM = 3 };
+enum { MAX_MM = 3, TILE = 16, MAX_CHUNKS = 256 };
 
 /* Below this many multiply-adds a job runs on the calling thread: waking
  * the pool costs more than it saves (tiny models, short attention). The
  * split never changes a result, only who computes it. */
 #define SMALL_JOB (1u << 18)
 
+/* The rows of a job's weights, taken one after another in tiles of 16
+ * (SIMD kernels work on full tiles), are split into chunks that shrink
+ * towards the end: each takes 1/(2·threads) of the tiles still left. Equal
+ * chunks leave up to a whole chunk of imbalance at every join, and a token
+ * has about a hundred joins; shrinking ones let the threads finish within
+ * about a tile of each other for a few more claims. */
 typedef struct {
     const kn_ops *kn;
     int n_w;
     const llm_weight *w[MAX_MM];
     float *y[MAX_MM];           /* y[k] row b at y[k] + b*w[k]->rows */
+    int tile0[MAX_MM + 1];      /* w[k] is tiles [tile0[k], tile0[k+1]) */
+    int start[MAX_CHUNKS + 1];  /* chunk i is tiles [start[i], start[i+1]) */
+    int n_chunks;
     const void *xq;             /* nb activation rows, xq_stride bytes apart */
     size_t xq_stride;
     int nb;
 } mm_job;
 
+static int guided_split(int tiles, int threads, int *start) {
+    start[0] = 0;
+    if (threads <= 1) { start[1] = tiles; return 1; }
+    for (int min = 1;; min *= 2) {
+        int n = 0, t = 0;
+        while (t < tiles && n < MAX_CHUNKS) {
+            const int left = tiles - t;
+            int size = (left + 2 * threads - 1) / (2 * threads);
+            if (size < min) size = min;
+            t += size < left ? size : left;
+            start[++n] = t;
+        }
+        if (t == tiles) return n;
+    }
+}
+
 static void mm_worker(void *arg, int chunk, int n_chunks, int thread) {
-    (void)thread;
+    (void)thread; (void)n_chunks;
     const mm_job *j = arg;
+    const int t0 = j->start[chunk], t1 = j->start[chunk + 1];
     for (int k = 0; k < j->n_w; k++) {
         const llm_weight *w = j->w[k];
-        /* Row ranges in multiples of 16 keep SIMD kernels on full tiles. */
-        int rows = ((w->rows + n_chunks - 1) / n_chunks + 15) & ~15;
-        int r0 = chunk * rows, r1 = r0 + rows < w->rows ? r0 + rows : w->rows;
-        if (r0 >= r1) continue;
+        const int a = t0 > j->tile0[k] ? t0 : j->tile0[k];
+        const int b = t1 < j->tile0[k + 1] ? t1 : j->tile0[k + 1];
+        if (a >= b) continue;
+        const int r0 = (a - j->tile0[k]) * TILE;
+        const int r1 = (b - j->tile0[k]) * TILE < w->rows ? (b - j->tile0[k]) * TILE : w->rows;
         const uint8_t *W = (const uint8_t *)w->data + (size_t)r0 * w->stride;
         if (j->nb == 1)
             j->kn->matvec(w->type, W, w->stride, j->xq, j->y[k] + r0, r1 - r0, w->cols);
@@ -102,12 +129,14 @@ static void matmul(llm_context *c, const float *X, int nb, int n_w,
         while (k < n_w && job.n_w < MAX_MM && kn_act_type(w[k]->type) == act) {
             job.w[job.n_w] = w[k];
             job.y[job.n_w] = y[k];
+            job.tile0[job.n_w + 1] = job.tile0[job.n_w] + (w[k]->rows + TILE - 1) / TILE;
             work += (size_t)w[k]->rows * (size_t)w[k]->cols * (size_t)nb;
             job.n_w++;
             k++;
         }
-        if (work < SMALL_JOB) mm_worker(&job, 0, 1, 0);
-        else llm_pool_run(c->pool, mm_worker, &job, c->n_chunks);
+        const int threads = work < SMALL_JOB ? 1 : llm_pool_size(c->pool);
+        job.n_chunks = guided_split(job.tile0[job.n_w], threads, job.start);
+        llm_pool_run(c->pool, mm_worker, &job, job.n_chunks);
     }
 }
 
@@ -134,6 +163,15 @@ static void attn_worker(void *arg, int chunk, int n_chunks, int thread) {
                          c->k_cache[j->layer] + off, c->v_cache[j->layer] + off,
                          c->kv_row_bytes, c->kv_type, c->pos + b + 1, hd, scale, scratch);
     }
+}
+
+/* One (token, head) pair per chunk while there are few (a generated
+ * token's heads: an equal share each, so the join waits for at most one
+ * head); many pairs (a prompt) are dealt out in strides, which also
+ * spreads the causal mask's short and long rows evenly. */
+static int attn_chunks(const llm_context *c, int pairs) {
+    if (c->n_chunks == 1) return 1;
+    return pairs <= 16 * c->n_chunks ? pairs : 16 * c->n_chunks;
 }
 
 /* ---- small helpers --------------------------------------------------- */
@@ -211,7 +249,7 @@ void llm_forward(llm_context *c, const int32_t *tokens, int nb, float *logits, b
         store_kv(c, c->v_cache[l], c->v, nb, KV);
         attn_job aj = {c, l, nb};
         if ((size_t)nb * (size_t)(c->pos + nb) * (size_t)E < SMALL_JOB) attn_worker(&aj, 0, 1, 0);
-        else llm_pool_run(c->pool, attn_worker, &aj, c->n_chunks);
+        else llm_pool_run(c->pool, attn_worker, &aj, attn_chunks(c, nb * hp->n_head));
         const llm_weight *wo[1] = {&L->wo};
         float *o[1] = {c->xb};
         matmul(c, c->att, nb, 1, wo, o);
