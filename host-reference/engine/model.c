@@ -286,11 +286,11 @@ static bool bind_tensors(llm_model *m, char *err, size_t errlen) {
 /* Repack the matrices the kernel table streams faster in another layout
  * (kn_pack_type), all into one mapping: an entry of the pack cache when
  * the image is a file (pack_cache.h), so later starts only map it, else
- * anonymous memory (huge pages where the OS offers them: the copy is
- * hundreds of MB, and 4 KB page faults would dominate its time). The
- * mapped originals are not read again. The token embedding stays as mapped
- * (rows are looked up one at a time); a tied output matrix gets its own
- * packed copy. */
+ * anonymous memory. A miss packs into anonymous memory, writes that to a
+ * new entry and then maps the entry in its place. The mapped originals
+ * are not read again. The token embedding stays as mapped (rows are
+ * looked up one at a time); a tied output matrix gets its own packed
+ * copy. */
 static llm_weight *packable(llm_model *m, int i) {
     if (i == 0) return &m->output;
     llm_layer *L = &m->layers[(i - 1) / 7];
@@ -303,86 +303,114 @@ static size_t packed_bytes(const llm_weight *w, uint32_t pt) {
 }
 
 #define NOT_PACKED SIZE_MAX
-/* Rows packed at a time into a thread's buffer on the way to a cache entry:
- * about 1 MB, whole groups of 16 (kn_pack's ranges). */
-#define WRITE_CHUNK (1u << 20)
-
-static int chunk_rows(size_t row_bytes) {
-    size_t r = (WRITE_CHUNK / row_bytes) & ~(size_t)15;
-    return r < 16 ? 16 : r > 1u << 20 ? 1 << 20 : (int)r;
-}
 
 typedef struct {
     llm_model *m;
-    size_t *off;           /* per packable matrix: its place, or NOT_PACKED */
+    const size_t *off;     /* per packable matrix: its place, or NOT_PACKED */
+    int n;
     uint8_t *base;         /* pack into memory here, or */
-    const pack_writer *wr; /* write through per-thread buffers into an entry */
-    uint8_t **bufs;
+    const pack_writer *wr; /* into an entry, piece by piece */
+    size_t bytes;
+    uint8_t **bufs;        /* per thread: a piece, then one row group */
     atomic_int failed;
-    bool release;          /* the GGUF image is a read-only file mapping */
 } pack_job;
 
 static void pack_worker(void *arg, int i, int n_chunks, int thread) {
-    (void)n_chunks;
+    (void)n_chunks; (void)thread;
     pack_job *j = arg;
     llm_weight *w = packable(j->m, i);
     if (j->off[i] == NOT_PACKED) return;
-    uint32_t pt = kn_pack_type(j->m->kn, w->type, w->rows, w->cols);
-    if (!j->wr) {
-        kn_pack(pt, w->data, j->base + j->off[i], w->rows, w->cols);
-    } else {
-        const size_t rb = kn_row_bytes(pt, w->cols);
-        const int step = chunk_rows(rb);
-        for (int r0 = 0; r0 < w->rows && !atomic_load(&j->failed); r0 += step) {
-            int nr = w->rows - r0 < step ? w->rows - r0 : step;
-            kn_pack(pt, (const uint8_t *)w->data + (size_t)r0 * w->stride, j->bufs[thread], nr, w->cols);
-            if (!pack_cache_write(j->wr, j->off[i] + (uint64_t)r0 * rb, j->bufs[thread], (size_t)nr * rb))
-                atomic_store(&j->failed, 1);
-        }
-    }
-    /* A file mapping's pages of the original can go: the process would
-     * otherwise hold the weights twice. Whole pages inside the tensor only,
-     * and never the embedding table a tied output shares. Not for buffers
-     * (dropping their pages would zero them). */
-    if (j->release && w->data != j->m->tok_embd.data) {
-        long pg = sysconf(_SC_PAGESIZE);
-        uintptr_t a = (uintptr_t)w->data, e = a + w->stride * (size_t)w->rows;
-        a = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
-        e &= ~((uintptr_t)pg - 1);
-        if (pg > 0 && e > a) madvise((void *)a, e - a, MADV_DONTNEED);
-    }
+    kn_pack(kn_pack_type(j->m->kn, w->type, w->rows, w->cols), w->data, j->base + j->off[i], w->rows, w->cols);
 }
 
-/* Run the job on a few threads: packing is memory-bound, and done once.
- * Without a pool, this thread does it all. */
-static bool run_pack_job(pack_job *j, int n) {
+/* Piece k of an entry, [k·PIECE, (k+1)·PIECE) of the packed data, packed
+ * into this thread's buffer and written: the pieces that leave 2 MB folios
+ * in the page cache (pack_cache.h), from a buffer that stays in cache.
+ * Row groups of 16 cut by a piece's edge are packed aside and the cut part
+ * copied; padding between matrices is zeros. */
+static void piece_worker(void *arg, int k, int n_chunks, int thread) {
+    (void)n_chunks;
+    pack_job *j = arg;
+    if (atomic_load(&j->failed)) return;
+    const size_t p0 = (size_t)k * PACK_CACHE_WRITE;
+    const size_t p1 = j->bytes - p0 < PACK_CACHE_WRITE ? j->bytes : p0 + PACK_CACHE_WRITE;
+    uint8_t *buf = j->bufs[thread], *group = buf + PACK_CACHE_WRITE;
+    memset(buf, 0, p1 - p0);
+    for (int i = 0; i < j->n; i++) {
+        if (j->off[i] == NOT_PACKED) continue;
+        const llm_weight *w = packable(j->m, i);
+        const uint32_t pt = kn_pack_type(j->m->kn, w->type, w->rows, w->cols);
+        const size_t gb = kn_row_bytes(pt, w->cols) * 16, start = j->off[i];
+        const size_t end = start + gb * (size_t)(w->rows / 16);
+        if (end <= p0 || start >= p1) continue;
+        const size_t a = p0 > start ? p0 : start, b = p1 < end ? p1 : end;
+        for (size_t g = (a - start) / gb; start + g * gb < b;) {
+            const size_t g0 = start + g * gb;
+            const uint8_t *src = (const uint8_t *)w->data + g * 16 * w->stride;
+            if (g0 >= p0 && g0 + gb <= p1) {
+                /* every whole group inside the piece in one call */
+                size_t ng = (p1 - g0) / gb, left = (end - g0) / gb;
+                if (ng > left) ng = left;
+                kn_pack(pt, src, buf + (g0 - p0), (int)(16 * ng), w->cols);
+                g += ng;
+            } else {
+                kn_pack(pt, src, group, 16, w->cols);
+                const size_t c0 = g0 > p0 ? g0 : p0, c1 = g0 + gb < p1 ? g0 + gb : p1;
+                memcpy(buf + (c0 - p0), group + (c0 - g0), c1 - c0);
+                g++;
+            }
+        }
+    }
+    if (!pack_cache_write(j->wr, p0, buf, p1 - p0)) atomic_store(&j->failed, 1);
+}
+
+/* Packing is memory-bound and done once: a few threads, or this one. */
+static bool run_pack_job(pack_job *j) {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = cpus < 2 ? 1 : cpus > 4 ? 4 : (int)cpus;
-    llm_pool *pool = llm_pool_new(threads, NULL);
+    llm_pool *pool = threads > 1 ? llm_pool_new(threads, NULL) : NULL;
     if (!pool) threads = 1;
+    int n = j->n;
+    llm_pool_fn fn = pack_worker;
     bool ok = true;
     if (j->wr) {
-        size_t cap = 0;
-        for (int i = 0; i < n; i++) {
-            llm_weight *w = packable(j->m, i);
-            if (j->off[i] == NOT_PACKED) continue;
-            size_t rb = kn_row_bytes(kn_pack_type(j->m->kn, w->type, w->rows, w->cols), w->cols);
-            size_t need = rb * (size_t)chunk_rows(rb);
-            if (need > cap) cap = need;
+        size_t group = 0;
+        for (int i = 0; i < j->n; i++) {
+            const llm_weight *w = packable(j->m, i);
+            size_t gb = kn_row_bytes(kn_pack_type(j->m->kn, w->type, w->rows, w->cols), w->cols) * 16;
+            if (j->off[i] != NOT_PACKED && gb > group) group = gb;
         }
         j->bufs = calloc((size_t)threads, sizeof *j->bufs);
         ok = j->bufs != NULL;
-        for (int t = 0; ok && t < threads; t++) ok = (j->bufs[t] = malloc(cap)) != NULL;
+        for (int t = 0; ok && t < threads; t++) ok = (j->bufs[t] = malloc(PACK_CACHE_WRITE + group)) != NULL;
+        n = (int)((j->bytes + PACK_CACHE_WRITE - 1) / PACK_CACHE_WRITE);
+        fn = piece_worker;
     }
     if (ok) {
-        if (pool) llm_pool_run(pool, pack_worker, j, n);
-        else for (int i = 0; i < n; i++) pack_worker(j, i, n, 0);
+        if (pool) llm_pool_run(pool, fn, j, n);
+        else for (int i = 0; i < n; i++) fn(j, i, n, 0);
     }
     llm_pool_free(pool);
     for (int t = 0; j->bufs && t < threads; t++) free(j->bufs[t]);
     free(j->bufs);
     j->bufs = NULL;
     return ok && !atomic_load(&j->failed);
+}
+
+/* Once packed, a file mapping's pages of the originals can go: the
+ * process would otherwise hold the weights twice. Whole pages inside each
+ * tensor only, and never the embedding table a tied output shares. Not
+ * for buffers (dropping their pages would zero them). */
+static void release_originals(llm_model *m, const size_t *off, int n) {
+    const long pg = sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < n && pg > 0; i++) {
+        const llm_weight *w = packable(m, i);
+        if (off[i] == NOT_PACKED || w->data == m->tok_embd.data) continue;
+        uintptr_t a = (uintptr_t)w->data, e = a + w->stride * (size_t)w->rows;
+        a = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+        e &= ~((uintptr_t)pg - 1);
+        if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
+    }
 }
 
 /* The part of a cache entry's key beyond the source file: where each
@@ -444,7 +472,8 @@ static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped,
     pack_desc d = {.n_mats = n_mats, .layout = layout_hash(m, n), .bytes = total};
     char dir[4096], why[400] = "";
     uint8_t *buf = NULL;
-    if (src && pack_cache_dir(dir, sizeof dir, why, sizeof why)) {
+    const bool cache = src && pack_cache_dir(dir, sizeof dir, why, sizeof why);
+    if (cache) {
         d.src = *src;
         snprintf(d.table, sizeof d.table, "%s", m->kn->name);
         buf = pack_cache_map(dir, &d, why, sizeof why);
@@ -454,20 +483,22 @@ static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped,
             munmap(buf, total);
             buf = NULL;
         }
-        pack_writer wr;
-        if (!buf && pack_cache_create(dir, &d, &wr, why, sizeof why)) {
-            pack_job job = {.m = m, .off = off, .wr = &wr, .release = file_mapped};
-            if (run_pack_job(&job, n)) {
-                buf = pack_cache_commit(&wr, &d, why, sizeof why);
-            } else {
-                snprintf(why, sizeof why, "cannot write the cache entry in %.300s", dir);
-                pack_cache_abort(&wr);
-            }
-        }
-        if (buf) snprintf(m->pack_note, sizeof m->pack_note, "%s", why);
     }
+    pack_writer wr;
+    if (!buf && cache && pack_cache_create(dir, &d, &wr, why, sizeof why)) {
+        pack_job job = {.m = m, .off = off, .n = n, .wr = &wr, .bytes = total};
+        if (run_pack_job(&job)) {
+            buf = pack_cache_commit(&wr, &d, why, sizeof why);
+        } else {
+            snprintf(why, sizeof why, "cannot write the cache entry in %.300s", dir);
+            pack_cache_abort(&wr);
+        }
+    }
+    if (buf) snprintf(m->pack_note, sizeof m->pack_note, "%s", why);
     if (!buf) {
         snprintf(m->pack_note, sizeof m->pack_note, "packed in memory%s%s", src ? "; " : "", src ? why : "");
+        /* Huge pages where the OS offers them: the copy is hundreds of MB,
+         * and 4 KB pages cost page faults now and TLB misses every token. */
         buf = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (buf == MAP_FAILED) {
             free(off);
@@ -476,9 +507,10 @@ static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped,
 #ifdef MADV_HUGEPAGE
         madvise(buf, total, MADV_HUGEPAGE);   /* a hint: failure only costs speed */
 #endif
-        pack_job job = {.m = m, .off = off, .base = buf, .release = file_mapped};
-        run_pack_job(&job, n);
+        pack_job job = {.m = m, .off = off, .n = n, .base = buf};
+        run_pack_job(&job);
     }
+    if (file_mapped) release_originals(m, off, n);
     m->packed = buf;
     m->packed_bytes = total;
     for (int i = 0; i < n; i++) {

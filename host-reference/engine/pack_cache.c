@@ -14,9 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The header fills the first page so the data maps page-aligned. */
+/* The header is the first page; the data starts 2 MB into the file and is
+ * mapped at a 2 MB-aligned address. A token streams the whole entry, and
+ * through 4 KB pages the TLB misses cost about a tenth of generation speed;
+ * aligned like this, the 2 MB folios that 2 MB-aligned writes leave in the
+ * page cache (and that reads through a huge-page mapping allocate) are
+ * mapped as huge pages. The gap is a hole in the file. */
 #define HEADER 4096
-#define MAGIC "WLPACK\0\1"
+#define MAGIC "WLPACK\0\2"
 
 typedef struct {
     char magic[8];
@@ -85,6 +90,27 @@ static bool private_dir(const char *dir, char *nt, size_t ntlen) {
     return true;
 }
 
+/* The bytes of fd's data, read-only, at a 2 MB-aligned address: map into a
+ * reservation one alignment larger, then give back the slack. */
+static void *map_aligned(int fd, uint64_t bytes) {
+    const size_t A = (size_t)2 << 20;
+    if (bytes == 0 || bytes > SIZE_MAX - A) return MAP_FAILED;
+    uint8_t *r = mmap(NULL, bytes + A, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED) return MAP_FAILED;
+    uint8_t *a = (uint8_t *)(((uintptr_t)r + A - 1) & ~(uintptr_t)(A - 1));
+    if (mmap(a, bytes, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, PACK_CACHE_DATA) == MAP_FAILED) {
+        munmap(r, bytes + A);
+        return MAP_FAILED;
+    }
+    if (a > r) munmap(r, (size_t)(a - r));
+    size_t tail = (size_t)((r + bytes + A) - (a + bytes));
+    if (tail) munmap(a + bytes, tail);
+#ifdef MADV_HUGEPAGE
+    madvise(a, bytes, MADV_HUGEPAGE);   /* a hint: reads fill 2 MB folios */
+#endif
+    return a;
+}
+
 void *pack_cache_map(const char *dir, const pack_desc *d, char *nt, size_t ntlen) {
     char path[4096];
     if (!entry_path(path, sizeof path, dir, d)) {
@@ -102,12 +128,12 @@ void *pack_cache_map(const char *dir, const pack_desc *d, char *nt, size_t ntlen
     const char *why = NULL;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) why = "is not a regular file";
     else if (st.st_uid != geteuid() || (st.st_mode & 022)) why = "is not private (yours, writable by you only)";
-    else if ((uint64_t)st.st_size != HEADER + d->bytes) why = "has the wrong size";
+    else if ((uint64_t)st.st_size != PACK_CACHE_DATA + d->bytes) why = "has the wrong size";
     else if (pread(fd, &got, sizeof got, 0) != (ssize_t)sizeof got || memcmp(&got, &want, sizeof got) != 0)
         why = "does not match this model";
     void *map = MAP_FAILED;
     if (!why) {
-        map = mmap(NULL, d->bytes, PROT_READ, MAP_PRIVATE, fd, HEADER);
+        map = map_aligned(fd, d->bytes);
         if (map == MAP_FAILED) why = "cannot be mapped";
     }
     if (!why) futimens(fd, NULL);   /* last use, for eviction */
@@ -130,9 +156,9 @@ bool pack_cache_create(const char *dir, const pack_desc *d, pack_writer *w, char
     w->fd = mkstemp(w->tmp);
     if (w->fd < 0) return llm_fail(nt, ntlen, "cannot create %.300s: %s", w->tmp, strerror(errno));
     /* Reserve the blocks now: a full disk fails here, before any work. */
-    int rc = posix_fallocate(w->fd, 0, (off_t)(HEADER + d->bytes));
+    int rc = posix_fallocate(w->fd, PACK_CACHE_DATA, (off_t)d->bytes);
     if (rc != 0) {
-        llm_fail(nt, ntlen, "cannot reserve %llu bytes in %.300s: %s", (unsigned long long)(HEADER + d->bytes),
+        llm_fail(nt, ntlen, "cannot reserve %llu bytes in %.300s: %s", (unsigned long long)d->bytes,
              dir, strerror(rc));
         pack_cache_abort(w);
         return false;
@@ -145,7 +171,7 @@ bool pack_cache_write(const pack_writer *w, uint64_t off, const void *data, size
     if (off > w->bytes || len > w->bytes - off) return false;
     const char *p = data;
     while (len) {
-        ssize_t n = pwrite(w->fd, p, len, (off_t)(HEADER + off));
+        ssize_t n = pwrite(w->fd, p, len, (off_t)(PACK_CACHE_DATA + off));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return false;
         p += n;
@@ -236,7 +262,7 @@ void *pack_cache_commit(pack_writer *w, const pack_desc *d, char *nt, size_t ntl
         pack_cache_abort(w);
         return NULL;
     }
-    void *map = mmap(NULL, d->bytes, PROT_READ, MAP_PRIVATE, w->fd, HEADER);
+    void *map = map_aligned(w->fd, d->bytes);
     if (map == MAP_FAILED) {
         llm_fail(nt, ntlen, "cannot map %.300s: %s", w->tmp, strerror(errno));
         pack_cache_abort(w);

@@ -12,7 +12,10 @@
  * Entries are written to a temporary file (with pwrite: a fresh file's
  * pages filled through a shared mapping would be zeroed first, which cost
  * more than the packing) and renamed into place, so concurrent starts
- * never see half an entry. Anything unusual (no folder,
+ * never see half an entry. The data starts PACK_CACHE_DATA bytes into the
+ * file and maps at a 2 MB-aligned address, so that the page cache's 2 MB
+ * folios become huge-page mappings; writes in 2 MB-aligned pieces of 2 MB
+ * are what leave such folios behind. Anything unusual (no folder,
  * disk full, a foreign file) is a miss with a reason, never an error: the
  * model then packs into anonymous memory as without a cache.
  *
@@ -35,6 +38,9 @@
 #include <stdint.h>
 
 #include "llm.h"
+
+#define PACK_CACHE_DATA ((uint64_t)2 << 20)   /* file offset of the data */
+#define PACK_CACHE_WRITE ((size_t)2 << 20)    /* best write piece */
 
 /* What an entry must match. */
 typedef struct {
@@ -61,7 +67,8 @@ void *pack_cache_map(const char *dir, const pack_desc *d, char *note, size_t not
 /* Start an entry: a temporary file in dir with d->bytes of data space
  * reserved. false (reason in note) when that cannot be done. */
 bool pack_cache_create(const char *dir, const pack_desc *d, pack_writer *w, char *note, size_t notelen);
-/* Write data at offset off of the data (any thread, disjoint ranges). */
+/* Write data at offset off of the data (any thread, disjoint ranges;
+ * PACK_CACHE_WRITE-sized pieces at multiples of it keep huge folios). */
 bool pack_cache_write(const pack_writer *w, uint64_t off, const void *data, size_t len);
 /* Seal the entry (header, renamed into place) and map it read-only; NULL
  * (the entry given up, the reason in note) on failure. */

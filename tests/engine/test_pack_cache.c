@@ -13,6 +13,7 @@
 
 #include "engine_test.h"
 #include "kernels.h"
+#include "pack_cache.h"
 
 static const char *g_model;
 static char g_dir[1024];
@@ -74,6 +75,27 @@ static void poke(const char *path, off_t off) {
     close(fd);
 }
 
+/* The entry's data is mapped from PACK_CACHE_DATA at a 2 MB-aligned
+ * address (so its 2 MB folios can be huge-page mappings), read-only. */
+static void check_mapping(const char *entry, const char *what) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return;   /* not Linux */
+    char line[2048];
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long lo, hi, off;
+        char perms[8], path[1400] = "";
+        if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %1399s", &lo, &hi, perms, &off, path) != 5) continue;
+        if (strcmp(path, entry) != 0) continue;
+        found++;
+        CHECK(lo % (2u << 20) == 0, "%s: entry mapped at %llx, not 2 MB-aligned", what, lo);
+        CHECK(off == PACK_CACHE_DATA, "%s: entry mapped from offset %llx", what, off);
+        CHECK(perms[0] == 'r' && perms[1] == '-', "%s: entry mapped %s", what, perms);
+    }
+    fclose(f);
+    CHECK(found == 1, "%s: %d mappings of %s", what, found, entry);
+}
+
 static void touch_model(int add_s) {
     struct stat st;
     REQUIRE(stat(g_model, &st) == 0, "stat model");
@@ -108,15 +130,19 @@ int main(int argc, char **argv) {
     CHECK(strstr(llm_model_pack_note(m), "packed into new cache entry") != NULL, "first open: %s",
           llm_model_pack_note(m));
     check_logits(m, "first open");
-    llm_model_free(m);
-
     char entry[1200];
     REQUIRE(entries(entry, sizeof entry) == 1, "one entry after the first open");
+    check_mapping(entry, "first open");
+    llm_model_free(m);
+
     struct stat st;
     REQUIRE(stat(entry, &st) == 0 && (st.st_mode & 0777) == 0600, "entry mode 0600");
     REQUIRE(stat(g_dir, &st) == 0 && (st.st_mode & 0777) == 0700, "folder mode 0700");
 
     use("cache hit", "second open");
+    m = open_note("cache hit", "hit, mapped");
+    check_mapping(entry, "hit, mapped");
+    llm_model_free(m);
 
     /* The same bytes as a buffer with the file's identity (a bundle's
      * model): the same entry. */
@@ -164,7 +190,7 @@ int main(int argc, char **argv) {
 
     /* Packed data that differs from what this build packs (a changed
      * layout, or a source edited behind its identity): not used. */
-    poke(entry, 4096 + 100);
+    poke(entry, (off_t)PACK_CACHE_DATA + 100);
     use("packed into new cache entry", "stale data");
     use("cache hit", "after stale data");
 
