@@ -1,6 +1,7 @@
 /* pack_cache.c: entries of repacked weights, mapped like the weights. */
 #define _GNU_SOURCE   /* O_NOFOLLOW, O_CLOEXEC, fallocate-free posix_fallocate, MADV_* */
 #include "pack_cache.h"
+#include "hugemap.h"
 #include "llm_err.h"
 
 #include <dirent.h>
@@ -90,27 +91,6 @@ static bool private_dir(const char *dir, char *nt, size_t ntlen) {
     return true;
 }
 
-/* The bytes of fd's data, read-only, at a 2 MB-aligned address: map into a
- * reservation one alignment larger, then give back the slack. */
-static void *map_aligned(int fd, uint64_t bytes) {
-    const size_t A = (size_t)2 << 20;
-    if (bytes == 0 || bytes > SIZE_MAX - A) return MAP_FAILED;
-    uint8_t *r = mmap(NULL, bytes + A, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r == MAP_FAILED) return MAP_FAILED;
-    uint8_t *a = (uint8_t *)(((uintptr_t)r + A - 1) & ~(uintptr_t)(A - 1));
-    if (mmap(a, bytes, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, PACK_CACHE_DATA) == MAP_FAILED) {
-        munmap(r, bytes + A);
-        return MAP_FAILED;
-    }
-    if (a > r) munmap(r, (size_t)(a - r));
-    size_t tail = (size_t)((r + bytes + A) - (a + bytes));
-    if (tail) munmap(a + bytes, tail);
-#ifdef MADV_HUGEPAGE
-    madvise(a, bytes, MADV_HUGEPAGE);   /* a hint: reads fill 2 MB folios */
-#endif
-    return a;
-}
-
 void *pack_cache_map(const char *dir, const pack_desc *d, char *nt, size_t ntlen) {
     char path[4096];
     if (!entry_path(path, sizeof path, dir, d)) {
@@ -133,7 +113,7 @@ void *pack_cache_map(const char *dir, const pack_desc *d, char *nt, size_t ntlen
         why = "does not match this model";
     void *map = MAP_FAILED;
     if (!why) {
-        map = map_aligned(fd, d->bytes);
+        map = hugemap_file(fd, PACK_CACHE_DATA, d->bytes);
         if (map == MAP_FAILED) why = "cannot be mapped";
     }
     if (!why) futimens(fd, NULL);   /* last use, for eviction */
@@ -262,7 +242,7 @@ void *pack_cache_commit(pack_writer *w, const pack_desc *d, char *nt, size_t ntl
         pack_cache_abort(w);
         return NULL;
     }
-    void *map = map_aligned(w->fd, d->bytes);
+    void *map = hugemap_file(w->fd, PACK_CACHE_DATA, d->bytes);
     if (map == MAP_FAILED) {
         llm_fail(nt, ntlen, "cannot map %.300s: %s", w->tmp, strerror(errno));
         pack_cache_abort(w);

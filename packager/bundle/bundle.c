@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hugemap.h"
 #include "tar.h"
 #include "vcache.h"
 
@@ -341,7 +342,7 @@ bool bundle_map_member(const bundle *b, const bundle_member *m, const void **dat
     uint64_t start = m->offset / (uint64_t)page * (uint64_t)page;
     uint64_t l = m->offset + m->size - start;
     if (l == 0 || l > SIZE_MAX) return fail(err, errlen, "member '%s': cannot map %llu bytes", m->path, (unsigned long long)l);
-    void *p = mmap(NULL, (size_t)l, PROT_READ, MAP_PRIVATE, b->fd, (off_t)start);
+    void *p = hugemap_file(b->fd, start, (size_t)l);
     if (p == MAP_FAILED) return fail(err, errlen, "member '%s': mmap: %s", m->path, strerror(errno));
     *base = p;
     *len = (size_t)l;

@@ -3,6 +3,7 @@
  * atomically (temp file in the same directory, fsync, rename). */
 #define _POSIX_C_SOURCE 200809L
 #include "gguf.h"
+#include "hugemap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +49,7 @@ gguf_file *gguf_open_file(const char *path, char *err, size_t errlen) {
     static const char empty[1];
     m->p = (void *)empty;
     if (m->n) {
-        m->p = mmap(NULL, m->n, PROT_READ, MAP_PRIVATE, fd, 0);
+        m->p = hugemap_file(fd, 0, m->n);
         if (m->p == MAP_FAILED) {
             snprintf(err, errlen, "gguf: cannot map %s: %s", path, strerror(errno));
             free(m);

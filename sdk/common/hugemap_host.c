@@ -1,0 +1,36 @@
+/* hugemap_host.c: see hugemap.h. */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE   /* MAP_NORESERVE, MADV_HUGEPAGE */
+#endif
+#include "hugemap.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+#define HUGE ((size_t)2 << 20)
+
+/* Reserve one huge page more than needed, place the file where the
+ * address matches its offset, give back the slack on both sides. */
+void *hugemap_file(int fd, uint64_t off, size_t len) {
+    if (len == 0 || len > SIZE_MAX - HUGE || off > (uint64_t)INT64_MAX) {
+        errno = EINVAL;
+        return MAP_FAILED;
+    }
+    uint8_t *r = mmap(NULL, len + HUGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r == MAP_FAILED) return MAP_FAILED;
+    const uintptr_t want = (uintptr_t)(off % HUGE);
+    uint8_t *a = r + ((want - (uintptr_t)r % HUGE) & (HUGE - 1));
+    if (mmap(a, len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, (off_t)off) == MAP_FAILED) {
+        int e = errno;
+        munmap(r, len + HUGE);
+        errno = e;
+        return MAP_FAILED;
+    }
+    if (a > r) munmap(r, (size_t)(a - r));
+    if (a + len < r + len + HUGE) munmap(a + len, (size_t)((r + len + HUGE) - (a + len)));
+#ifdef MADV_HUGEPAGE
+    madvise(a, len, MADV_HUGEPAGE);
+#endif
+    return a;
+}

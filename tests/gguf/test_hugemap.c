@@ -1,0 +1,55 @@
+/* test_hugemap.c: hugemap_file (sdk/common/hugemap.h) maps exactly the
+ * bytes asked for, at an address congruent to the file offset modulo
+ * 2 MB, read-only; bad requests fail cleanly. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hugemap.h"
+
+static int failures;
+#define CHECK(c, ...) do { if (!(c)) { fprintf(stderr, "%s:%d: ", __FILE__, __LINE__); \
+    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); failures++; } } while (0)
+
+int main(void) {
+    char path[] = "/tmp/wl_hugemap_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) { perror("mkstemp"); return 1; }
+    unlink(path);
+    const size_t n = (5u << 20) + 12345;
+    unsigned char *want = malloc(n);
+    if (!want) return 1;
+    for (size_t i = 0; i < n; i++) want[i] = (unsigned char)(i * 131 + (i >> 12));
+    if (write(fd, want, n) != (ssize_t)n) { perror("write"); return 1; }
+
+    const long pg = sysconf(_SC_PAGESIZE);
+    const uint64_t offs[] = {0, (uint64_t)pg, (uint64_t)(2u << 20), (uint64_t)(2u << 20) + 3 * (uint64_t)pg};
+    for (size_t k = 0; k < sizeof offs / sizeof offs[0]; k++) {
+        const uint64_t off = offs[k];
+        const size_t len = n - (size_t)off;
+        unsigned char *p = hugemap_file(fd, off, len);
+        CHECK(p != MAP_FAILED, "offset %llu: %s", (unsigned long long)off, strerror(errno));
+        if (p == MAP_FAILED) continue;
+        CHECK((uintptr_t)p % (2u << 20) == off % (2u << 20), "offset %llu mapped at %p", (unsigned long long)off, (void *)p);
+        CHECK(memcmp(p, want + off, len) == 0, "offset %llu: contents differ", (unsigned long long)off);
+        /* Read-only: the protection of the whole range says so. */
+        CHECK(mprotect(p, len, PROT_READ) == 0, "offset %llu: range not fully mapped", (unsigned long long)off);
+        CHECK(munmap(p, len) == 0, "offset %llu: munmap", (unsigned long long)off);
+    }
+    /* Nothing mapped for these. */
+    errno = 0;
+    CHECK(hugemap_file(fd, 0, 0) == MAP_FAILED && errno == EINVAL, "empty range accepted");
+    CHECK(hugemap_file(-1, 0, 4096) == MAP_FAILED, "bad descriptor accepted");
+    CHECK(hugemap_file(fd, 1, 4096) == MAP_FAILED, "unaligned offset accepted");
+    CHECK(hugemap_file(fd, 0, SIZE_MAX - 100) == MAP_FAILED, "huge length accepted");
+    close(fd);
+    free(want);
+    if (failures) { fprintf(stderr, "hugemap: %d check(s) failed\n", failures); return 1; }
+    fprintf(stderr, "hugemap: ok\n");
+    return 0;
+}
