@@ -3,7 +3,8 @@
  * kn_read_bandwidth() streams through a buffer much larger than the caches
  * (bytes; 0 picks 256 MiB) with `threads` threads each reading its own
  * slice, `runs` times, and returns the median in GB/s (1e9 bytes/s), or a
- * negative value if memory or threads could not be had. It allocates and
+ * negative value if memory or threads could not be had. The buffer is in
+ * 2 MB pages where the OS allows, as the weights are. It allocates and
  * frees its buffer and takes a second or so: call it from benchmarks only. */
 #ifndef WASMLET_KN_BANDWIDTH_H
 #define WASMLET_KN_BANDWIDTH_H
