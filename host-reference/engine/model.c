@@ -286,9 +286,8 @@ static bool bind_tensors(llm_model *m, char *err, size_t errlen) {
 /* Repack the matrices the kernel table streams faster in another layout
  * (kn_pack_type), all into one mapping: an entry of the pack cache when
  * the image is a file (pack_cache.h), so later starts only map it, else
- * anonymous memory. A miss packs into anonymous memory, writes that to a
- * new entry and then maps the entry in its place. The mapped originals
- * are not read again. The token embedding stays as mapped (rows are
+ * anonymous memory. A miss packs straight into a new entry, piece by
+ * piece, and then maps it. The mapped originals are not read again. The token embedding stays as mapped (rows are
  * looked up one at a time); a tied output matrix gets its own packed
  * copy. */
 static llm_weight *packable(llm_model *m, int i) {
@@ -323,7 +322,7 @@ static void pack_worker(void *arg, int i, int n_chunks, int thread) {
     kn_pack(kn_pack_type(j->m->kn, w->type, w->rows, w->cols), w->data, j->base + j->off[i], w->rows, w->cols);
 }
 
-/* Piece k of an entry, [k·PIECE, (k+1)·PIECE) of the packed data, packed
+/* Piece k of an entry, bytes [k, k+1) · PACK_CACHE_WRITE of the data, packed
  * into this thread's buffer and written: the pieces that leave 2 MB folios
  * in the page cache (pack_cache.h), from a buffer that stays in cache.
  * Row groups of 16 cut by a piece's edge are packed aside and the cut part
