@@ -52,6 +52,9 @@ typedef struct {
     int nb;
 } mm_job;
 
+/* The chunk boundaries of `tiles` tiles into start[0..n], n returned. A
+ * split that would need more than MAX_CHUNKS chunks (many threads on a
+ * huge matrix) is redone with a doubled minimum chunk size. */
 static int guided_split(int tiles, int threads, int *start) {
     start[0] = 0;
     if (threads <= 1) { start[1] = tiles; return 1; }

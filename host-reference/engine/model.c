@@ -287,9 +287,9 @@ static bool bind_tensors(llm_model *m, char *err, size_t errlen) {
  * (kn_pack_type), all into one mapping: an entry of the pack cache when
  * the image is a file (pack_cache.h), so later starts only map it, else
  * anonymous memory. A miss packs straight into a new entry, piece by
- * piece, and then maps it. The mapped originals are not read again. The token embedding stays as mapped (rows are
- * looked up one at a time); a tied output matrix gets its own packed
- * copy. */
+ * piece, and then maps it. The mapped originals are not read again. The
+ * token embedding stays as mapped (rows are looked up one at a time); a
+ * tied output matrix gets its own packed copy. */
 static llm_weight *packable(llm_model *m, int i) {
     if (i == 0) return &m->output;
     llm_layer *L = &m->layers[(i - 1) / 7];

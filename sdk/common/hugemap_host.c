@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #define HUGE ((size_t)2 << 20)
 
@@ -27,8 +28,11 @@ void *hugemap_file(int fd, uint64_t off, size_t len) {
         errno = e;
         return MAP_FAILED;
     }
+    /* The file mapping covers whole pages: the slack starts after them. */
+    const long pg = sysconf(_SC_PAGESIZE);
+    const size_t mapped = pg > 0 ? (len + (size_t)pg - 1) / (size_t)pg * (size_t)pg : len;
     if (a > r) munmap(r, (size_t)(a - r));
-    if (a + len < r + len + HUGE) munmap(a + len, (size_t)((r + len + HUGE) - (a + len)));
+    if (a + mapped < r + len + HUGE) munmap(a + mapped, (size_t)((r + len + HUGE) - (a + mapped)));
 #ifdef MADV_HUGEPAGE
     madvise(a, len, MADV_HUGEPAGE);
 #endif

@@ -111,7 +111,8 @@ int main(int argc, char **argv) {
     snprintf(g_dir, sizeof g_dir, "%s/pack-cache", argv[1]);
     g_model = model;
     /* Rows in multiples of 16 (the packed kernels' groups); the output
-     * matrix (4096 x 544 bytes) is written to an entry in several chunks. */
+     * matrix (4096 x 544 bytes, 2.2 MB) spans two 2 MB pieces of the
+     * entry, and the edge between them cuts a group of 16 rows. */
     t_synth(model, "--layers", "2", "--dim", "512", "--heads", "8", "--kv-heads", "2", "--ffn", "1024",
             "--vocab", "4096", "--type", "Q8_0", "--seed", "21", NULL);
     char cmd[6000];
