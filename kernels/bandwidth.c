@@ -34,43 +34,28 @@ static void *reader(void *arg) {
 /* The widest loads the kernel table uses: with 8-byte loads a thread can
  * run out of issue slots before memory runs out of bandwidth (seen at half
  * the 64-byte figure on a busy host), and the kernels stream with 64. */
-#if defined(__x86_64__) && defined(KN_HAVE_AVX512)
-#include <immintrin.h>
-__attribute__((target("avx512f"))) static void *reader_avx512(void *arg) {
-    slice *s = arg;
-    const uint8_t *p = (const uint8_t *)s->p;
-    const size_t n = s->n * sizeof(uint64_t) / 256 * 256;
-    __m512i a = _mm512_setzero_si512(), b = a, c = a, d = a;
-    for (size_t i = 0; i < n; i += 256) {
-        a = _mm512_xor_si512(a, _mm512_loadu_si512((const void *)(p + i)));
-        b = _mm512_xor_si512(b, _mm512_loadu_si512((const void *)(p + i + 64)));
-        c = _mm512_xor_si512(c, _mm512_loadu_si512((const void *)(p + i + 128)));
-        d = _mm512_xor_si512(d, _mm512_loadu_si512((const void *)(p + i + 192)));
+#define WIDE_READER(name, isa, bytes)                                                   \
+    __attribute__((target(isa))) static void *name(void *arg) {                         \
+        typedef uint64_t vec __attribute__((vector_size(bytes)));                       \
+        slice *s = arg;                                                                 \
+        const vec *p = (const vec *)(const void *)s->p;   /* 64-byte aligned slices */ \
+        const size_t n = s->n * sizeof(uint64_t) / (4 * (bytes)) * 4;                   \
+        vec a = {0}, b = a, c = a, d = a;                                               \
+        for (size_t i = 0; i < n; i += 4) {                                             \
+            a ^= p[i];                                                                  \
+            b ^= p[i + 1];                                                              \
+            c ^= p[i + 2];                                                              \
+            d ^= p[i + 3];                                                              \
+        }                                                                               \
+        a ^= b ^ c ^ d;                                                                 \
+        s->sink = a[0];                                                                 \
+        return NULL;                                                                    \
     }
-    uint64_t out[8];
-    _mm512_storeu_si512((void *)out, _mm512_xor_si512(_mm512_xor_si512(a, b), _mm512_xor_si512(c, d)));
-    s->sink = out[0] ^ out[7];
-    return NULL;
-}
+#if defined(__x86_64__) && defined(KN_HAVE_AVX512)
+WIDE_READER(reader_avx512, "avx512f", 64)
 #endif
 #if defined(__x86_64__) && defined(KN_HAVE_AVX2)
-#include <immintrin.h>
-__attribute__((target("avx2"))) static void *reader_avx2(void *arg) {
-    slice *s = arg;
-    const uint8_t *p = (const uint8_t *)s->p;
-    const size_t n = s->n * sizeof(uint64_t) / 128 * 128;
-    __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
-    for (size_t i = 0; i < n; i += 128) {
-        a = _mm256_xor_si256(a, _mm256_loadu_si256((const __m256i *)(p + i)));
-        b = _mm256_xor_si256(b, _mm256_loadu_si256((const __m256i *)(p + i + 32)));
-        c = _mm256_xor_si256(c, _mm256_loadu_si256((const __m256i *)(p + i + 64)));
-        d = _mm256_xor_si256(d, _mm256_loadu_si256((const __m256i *)(p + i + 96)));
-    }
-    uint64_t out[4];
-    _mm256_storeu_si256((__m256i *)out, _mm256_xor_si256(_mm256_xor_si256(a, b), _mm256_xor_si256(c, d)));
-    s->sink = out[0] ^ out[3];
-    return NULL;
-}
+WIDE_READER(reader_avx2, "avx2", 32)
 #endif
 
 typedef void *(*reader_fn)(void *);
