@@ -358,6 +358,13 @@ static void r16_q6_K(const uint8_t *W, size_t stride, const uint8_t *X, size_t x
 void kn_avx512_r16(uint32_t ptype, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                    float *Y, size_t ys, int nrows, int nb, int ncol) {
     if (nb < 1 || nb > KN_R16_MAX_BLOCKS || ncol < 1) return;
+    /* A generation call starts its stream cold: the per-block prefetches
+     * run PF_AHEAD bytes ahead, so the first PF_AHEAD bytes would be
+     * demand misses one after another. Ask for them all at once. */
+    if (ncol == 1) {
+        const size_t total = (size_t)(nrows / 16) * 16 * stride, head = total < PF_AHEAD ? total : PF_AHEAD;
+        for (size_t o = 0; o < head; o += 64) _mm_prefetch((const char *)W + o, _MM_HINT_NTA);
+    }
     if (ptype == KN_Q4_K_R16) {
         r16_q4_K(0, W, stride, X, xs, Y, ys, nrows, nb, ncol);
         return;
