@@ -365,9 +365,9 @@ static void neon_silu_mul(float *g, const float *up, int n) {
     for (; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * up[i];
 }
 
-static void neon_attention(float *out, const float *q, const void *k, const void *v,
-                           size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
-                           float scale, float *scratch) {
+static void neon_attention_head(float *out, const float *q, const void *k, const void *v,
+                                size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
+                                float scale, float *scratch) {
     int f16 = kv_type == GGML_F16;
     for (int p = 0; p < n_pos; p++) {
         const void *kp = (const uint8_t *)k + (size_t)p * kv_stride;
@@ -391,6 +391,14 @@ static void neon_attention(float *out, const float *q, const void *k, const void
         }
         for (; i < head_dim; i++) out[i] += a * H2F(h[i]);
     }
+}
+
+static void neon_attention(float *out, const float *q, int n_q, const void *k, const void *v,
+                           size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
+                           float scale, float *scratch) {
+    for (int h = 0; h < n_q; h++)
+        neon_attention_head(out + (size_t)h * head_dim, q + (size_t)h * head_dim, k, v, kv_stride,
+                            kv_type, n_pos, head_dim, scale, scratch);
 }
 
 const kn_ops kn_ops_neon = {

@@ -56,11 +56,14 @@ typedef struct kn_ops {
      * neox=1: pairs (i, i + n_rot/2) (qwen2, gpt-neox). Dims >= n_rot stay. */
     void (*rope)(float *x, int n_heads, int head_dim, int n_rot,
                  const float *cs, int neox);
-    /* One query head over n_pos cached positions:
-     *   s[p] = scale * dot(q, K[p]); a = softmax(s); out = sum_p a[p] * V[p]
+    /* n_q query heads that share one K/V head (a GQA group) over n_pos
+     * cached positions; for each head h (q and out rows h*head_dim on):
+     *   s[p] = scale * dot(q_h, K[p]); a = softmax(s); out_h = sum_p a[p] * V[p]
      * K[p] at k + p*kv_stride bytes, V likewise; kv_type GGML_F32 or GGML_F16.
-     * scratch holds at least n_pos floats. */
-    void (*attention)(float *out, const float *q, const void *k, const void *v,
+     * A head's result does not depend on n_q: the group only lets a table
+     * read each cached row once for all its heads. scratch holds at least
+     * n_q * (n_pos + head_dim) floats. */
+    void (*attention)(float *out, const float *q, int n_q, const void *k, const void *v,
                       size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
                       float scale, float *scratch);
     float (*dot_f32)(const float *a, const float *b, int n);

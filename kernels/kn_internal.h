@@ -161,7 +161,7 @@ void kn_ref_rmsnorm(float *out, const float *x, const float *w, int n, float eps
 void kn_ref_softmax(float *x, int n);
 void kn_ref_silu_mul(float *gate, const float *up, int n);
 void kn_ref_rope(float *x, int n_heads, int head_dim, int n_rot, const float *cs, int neox);
-void kn_ref_attention(float *out, const float *q, const void *k, const void *v,
+void kn_ref_attention(float *out, const float *q, int n_q, const void *k, const void *v,
                       size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
                       float scale, float *scratch);
 float kn_ref_dot_f32(const float *a, const float *b, int n);

@@ -465,15 +465,17 @@ static void kv_axpy(float *out, float a, const void *v, uint32_t kt, int n) {
     for (; i < n; i++) out[i] += a * h2f(h[i]);
 }
 
-static void avx2_attention(float *out, const float *q, const void *k, const void *v,
+static void avx2_attention(float *out, const float *q, int n_q, const void *k, const void *v,
                            size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
                            float scale, float *scratch) {
-    for (int p = 0; p < n_pos; p++)
-        scratch[p] = scale * kv_dot(q, (const uint8_t *)k + (size_t)p * kv_stride, kv_type, head_dim);
-    avx2_softmax(scratch, n_pos);
-    memset(out, 0, sizeof(float) * (size_t)head_dim);
-    for (int p = 0; p < n_pos; p++)
-        kv_axpy(out, scratch[p], (const uint8_t *)v + (size_t)p * kv_stride, kv_type, head_dim);
+    for (int h = 0; h < n_q; h++, q += head_dim, out += head_dim) {
+        for (int p = 0; p < n_pos; p++)
+            scratch[p] = scale * kv_dot(q, (const uint8_t *)k + (size_t)p * kv_stride, kv_type, head_dim);
+        avx2_softmax(scratch, n_pos);
+        memset(out, 0, sizeof(float) * (size_t)head_dim);
+        for (int p = 0; p < n_pos; p++)
+            kv_axpy(out, scratch[p], (const uint8_t *)v + (size_t)p * kv_stride, kv_type, head_dim);
+    }
 }
 
 const kn_ops kn_ops_avx2 = {

@@ -90,13 +90,14 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
     const size_t E = (size_t)hp->n_embd, KV = (size_t)hp->n_head_kv * (size_t)hp->head_dim;
     const size_t B = (size_t)p.n_batch, F = (size_t)hp->n_ff, T = (size_t)p.n_ctx;
     c->kv_type = p.kv_f16 ? GGML_F16 : GGML_F32;
-    c->kv_row_bytes = KV * (p.kv_f16 ? 2 : 4);
+    c->kv_row_bytes = (size_t)hp->head_dim * (p.kv_f16 ? 2 : 4);
+    c->kv_head_bytes = T * c->kv_row_bytes;
     c->k_cache = calloc((size_t)hp->n_layer, sizeof *c->k_cache);
     c->v_cache = calloc((size_t)hp->n_layer, sizeof *c->v_cache);
     if (!c->k_cache || !c->v_cache) ok = false;
     for (int l = 0; ok && l < hp->n_layer; l++) {
-        c->k_cache[l] = calloc(T, c->kv_row_bytes);
-        c->v_cache[l] = calloc(T, c->kv_row_bytes);
+        c->k_cache[l] = calloc((size_t)hp->n_head_kv, c->kv_head_bytes);
+        c->v_cache[l] = calloc((size_t)hp->n_head_kv, c->kv_head_bytes);
         if (!c->k_cache[l] || !c->v_cache[l]) ok = false;
     }
 
@@ -120,7 +121,8 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
     c->xq_row_bytes = (max_act_row_bytes(m) + 63) & ~(size_t)63;
     c->xq = calloc(B, c->xq_row_bytes);
     if (!c->xq) ok = false;
-    c->attn_scratch = alloc_floats((size_t)p.n_threads * T, &ok);
+    c->attn_scratch_floats = (size_t)(hp->n_head / hp->n_head_kv) * (T + (size_t)hp->head_dim);
+    c->attn_scratch = alloc_floats((size_t)p.n_threads * c->attn_scratch_floats, &ok);
     c->cap_logits = 1;
     c->logits = alloc_floats((size_t)hp->n_vocab, &ok);
     if (!ok) {

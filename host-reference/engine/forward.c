@@ -6,7 +6,7 @@
  *       h = rmsnorm(x) * attn_norm
  *       q, k, v = h·Wq (+bq), h·Wk (+bk), h·Wv (+bv)        (one parallel job)
  *       rope(q, k) at each row's position; append k, v to the KV cache
- *       a = causal attention of q over the cache, GQA heads    (parallel over heads)
+ *       a = causal attention of q over the cache, GQA heads    (parallel over KV heads)
  *       x += a·Wo
  *       h = rmsnorm(x) * ffn_norm
  *       x += (silu(h·Wgate) * h·Wup)·Wdown
@@ -15,7 +15,7 @@
  * Shapes come from the model's hyperparameters; the per-architecture
  * differences (biases, RoPE pair layout) are data in the model. Matrix
  * products split their output rows over the context's thread pool and
- * attention splits its (token, head) pairs; the other steps are cheap and
+ * attention splits its (token, KV head) pairs; the other steps are cheap and
  * run on the calling thread. No split changes any arithmetic, so results
  * do not depend on the thread count.
  */
@@ -155,22 +155,21 @@ static void attn_worker(void *arg, int chunk, int n_chunks, int thread) {
     llm_context *c = j->c;
     const llm_hparams *hp = &c->m->hp;
     const int hd = hp->head_dim, E = hp->n_embd, group = hp->n_head / hp->n_head_kv;
-    const size_t elt = c->kv_type == GGML_F16 ? 2 : 4;
     const float scale = 1.0f / sqrtf((float)hd);
-    float *scratch = c->attn_scratch + (size_t)thread * (size_t)c->p.n_ctx;
-    for (int idx = chunk; idx < j->nb * hp->n_head; idx += n_chunks) {
-        const int b = idx / hp->n_head, h = idx % hp->n_head, kvh = h / group;
-        const size_t off = (size_t)kvh * (size_t)hd * elt;
-        c->kn->attention(c->att + (size_t)b * E + (size_t)h * hd,
-                         c->q + (size_t)b * E + (size_t)h * hd,
-                         c->k_cache[j->layer] + off, c->v_cache[j->layer] + off,
-                         c->kv_row_bytes, c->kv_type, c->pos + b + 1, hd, scale, scratch);
+    float *scratch = c->attn_scratch + (size_t)thread * c->attn_scratch_floats;
+    for (int idx = chunk; idx < j->nb * hp->n_head_kv; idx += n_chunks) {
+        const int b = idx / hp->n_head_kv, kvh = idx % hp->n_head_kv;
+        const size_t off = (size_t)kvh * c->kv_head_bytes, qo = (size_t)b * E + (size_t)kvh * group * hd;
+        c->kn->attention(c->att + qo, c->q + qo, group, c->k_cache[j->layer] + off,
+                         c->v_cache[j->layer] + off, c->kv_row_bytes, c->kv_type, c->pos + b + 1, hd,
+                         scale, scratch);
     }
 }
 
-/* One (token, head) pair per chunk while there are few (a generated
- * token's heads: an equal share each, so the join waits for at most one
- * head); many pairs (a prompt) are dealt out in strides, which also
+/* A job is (token, KV head) pairs: each call runs the KV head's whole
+ * query group, which reads the cached rows once for all of them. One pair
+ * per chunk while there are few (a generated token's KV heads: an equal
+ * share each); many pairs (a prompt) are dealt out in strides, which also
  * spreads the causal mask's short and long rows evenly. */
 static int attn_chunks(const llm_context *c, int pairs) {
     if (c->n_chunks == 1) return 1;
@@ -192,19 +191,22 @@ static void rmsnorm_rows(const kn_ops *kn, float *out, const float *x, const flo
     for (int b = 0; b < nb; b++) kn->rmsnorm(out + (size_t)b * n, x + (size_t)b * n, w, n, eps);
 }
 
-static void store_kv(llm_context *c, uint8_t *cache, const float *src, int nb, int n) {
-    for (int b = 0; b < nb; b++) {
-        uint8_t *dst = cache + (size_t)(c->pos + b) * c->kv_row_bytes;
-        const float *s = src + (size_t)b * n;
-        if (c->kv_type == GGML_F32) {
-            memcpy(dst, s, (size_t)n * sizeof(float));
-        } else {
-            for (int i = 0; i < n; i++) {
-                uint16_t h = kn_f32_to_f16(s[i]);
-                memcpy(dst + 2 * (size_t)i, &h, 2);
+/* Row b of src (n_kv heads of hd floats) goes to each head's row at
+ * position pos+b. */
+static void store_kv(llm_context *c, uint8_t *cache, const float *src, int nb, int n_kv, int hd) {
+    for (int b = 0; b < nb; b++)
+        for (int h = 0; h < n_kv; h++) {
+            uint8_t *dst = cache + (size_t)h * c->kv_head_bytes + (size_t)(c->pos + b) * c->kv_row_bytes;
+            const float *s = src + ((size_t)b * (size_t)n_kv + (size_t)h) * (size_t)hd;
+            if (c->kv_type == GGML_F32) {
+                memcpy(dst, s, (size_t)hd * sizeof(float));
+            } else {
+                for (int i = 0; i < hd; i++) {
+                    uint16_t v = kn_f32_to_f16(s[i]);
+                    memcpy(dst + 2 * (size_t)i, &v, 2);
+                }
             }
         }
-    }
 }
 
 /* ---- the pass ----------------------------------------------------------- */
@@ -248,11 +250,11 @@ void llm_forward(llm_context *c, const int32_t *tokens, int nb, float *logits, b
             kn->rope(c->q + (size_t)b * E, hp->n_head, hd, hp->n_rot, cs, hp->rope_neox);
             kn->rope(c->k + (size_t)b * KV, hp->n_head_kv, hd, hp->n_rot, cs, hp->rope_neox);
         }
-        store_kv(c, c->k_cache[l], c->k, nb, KV);
-        store_kv(c, c->v_cache[l], c->v, nb, KV);
+        store_kv(c, c->k_cache[l], c->k, nb, hp->n_head_kv, hd);
+        store_kv(c, c->v_cache[l], c->v, nb, hp->n_head_kv, hd);
         attn_job aj = {c, l, nb};
         if ((size_t)nb * (size_t)(c->pos + nb) * (size_t)E < SMALL_JOB) attn_worker(&aj, 0, 1, 0);
-        else llm_pool_run(c->pool, attn_worker, &aj, attn_chunks(c, nb * hp->n_head));
+        else llm_pool_run(c->pool, attn_worker, &aj, attn_chunks(c, nb * hp->n_head_kv));
         const llm_weight *wo[1] = {&L->wo};
         float *o[1] = {c->xb};
         matmul(c, c->att, nb, 1, wo, o);

@@ -50,9 +50,13 @@ struct llm_context {
     llm_pool *pool;
     int n_chunks;              /* chunks per pool job: a few per thread */
 
-    /* KV cache: per layer, n_ctx rows of n_head_kv*head_dim elements. */
+    /* KV cache: per layer, head-major: KV head h's row for position p at
+     * h*kv_head_bytes + p*kv_row_bytes (head_dim elements). A head's
+     * attention then reads one contiguous run instead of a row out of
+     * every n_head_kv (fewer pages and an even stream for the prefetcher). */
     uint32_t kv_type;          /* GGML_F32 or GGML_F16 */
-    size_t kv_row_bytes;
+    size_t kv_row_bytes;       /* one head's row: head_dim elements */
+    size_t kv_head_bytes;      /* n_ctx rows */
     uint8_t **k_cache, **v_cache;
 
     double *rope_freq;         /* n_rot/2 angular frequencies (scaled) */
@@ -62,7 +66,8 @@ struct llm_context {
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;
     void *xq;                  /* quantized activations */
     size_t xq_row_bytes;       /* bytes per quantized row (largest case) */
-    float *attn_scratch;       /* n_threads x n_ctx */
+    float *attn_scratch;       /* n_threads x attn_scratch_floats */
+    size_t attn_scratch_floats;   /* a query group's scores and sums */
 
     float *logits;             /* n_logits x n_vocab */
     int n_logits, cap_logits;

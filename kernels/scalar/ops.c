@@ -72,15 +72,17 @@ static void kv_axpy(float *out, float a, const void *v, uint32_t kv_type, int n)
     kn_ref_axpy(out, a, v, n);
 }
 
-void kn_ref_attention(float *out, const float *q, const void *k, const void *v,
+void kn_ref_attention(float *out, const float *q, int n_q, const void *k, const void *v,
                       size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
                       float scale, float *scratch) {
-    for (int p = 0; p < n_pos; p++)
-        scratch[p] = scale * kv_dot(q, (const uint8_t *)k + (size_t)p * kv_stride, kv_type, head_dim);
-    kn_ref_softmax(scratch, n_pos);
-    for (int i = 0; i < head_dim; i++) out[i] = 0.0f;
-    for (int p = 0; p < n_pos; p++)
-        kv_axpy(out, scratch[p], (const uint8_t *)v + (size_t)p * kv_stride, kv_type, head_dim);
+    for (int h = 0; h < n_q; h++, q += head_dim, out += head_dim) {
+        for (int p = 0; p < n_pos; p++)
+            scratch[p] = scale * kv_dot(q, (const uint8_t *)k + (size_t)p * kv_stride, kv_type, head_dim);
+        kn_ref_softmax(scratch, n_pos);
+        for (int i = 0; i < head_dim; i++) out[i] = 0.0f;
+        for (int p = 0; p < n_pos; p++)
+            kv_axpy(out, scratch[p], (const uint8_t *)v + (size_t)p * kv_stride, kv_type, head_dim);
+    }
 }
 
 const kn_ops kn_ops_scalar = {

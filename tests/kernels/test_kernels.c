@@ -457,10 +457,16 @@ static void test_isa_ops(const kn_ops *o) {
             cmp_f(neox ? "rope neox" : "rope", o->name, d, c, nh * hd, 1e-6, 1e-6);
         }
     }
-    /* attention over F32 and F16 caches */
-    static const int at[][2] = {{1, 64}, {7, 64}, {100, 128}, {33, 16}, {5, 48}};
+    /* attention over F32 and F16 caches, one head and query groups: every
+     * head of a group against the scalar reference, and bit for bit what
+     * the same table gives that head alone (a head must not depend on its
+     * group). Lengths around the SIMD blocks of 16 and 32 positions. */
+    static const int at[][3] = {{1, 64, 1}, {7, 64, 1}, {100, 128, 1}, {33, 16, 1}, {5, 48, 1},
+                                {16, 64, 8}, {48, 64, 3}, {97, 64, 8}, {31, 128, 2}, {65, 32, 4}};
+    enum { NQ = 8, HD = 128, NP = 128 };
+    static float qs[NQ * HD], got[NQ * HD], ref[HD], alone[HD], sc1[NQ * (NP + HD)], sc2[NQ * (NP + HD)];
     for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
-        int np = at[k][0], hd = at[k][1];
+        const int np = at[k][0], hd = at[k][1], nq = at[k][2];
         for (int f16 = 0; f16 < 2; f16++) {
             size_t es = f16 ? 2 : 4, stride = es * (size_t)hd * 3;   /* interleaved heads */
             uint8_t *K = malloc(stride * np), *V = malloc(stride * np);
@@ -474,12 +480,17 @@ static void test_isa_ops(const kn_ops *o) {
                         memcpy(K + p * stride + 4 * i, &kv[0], 4); memcpy(V + p * stride + 4 * i, &kv[1], 4);
                     }
                 }
-            fill(a, hd, D_GAUSS);
-            float sc1[128], sc2[128];
-            float scale = 1.0f / sqrtf((float)hd);
-            S->attention(c, a, K, V, stride, f16 ? GGML_F16 : GGML_F32, np, hd, scale, sc1);
-            o->attention(d, a, K, V, stride, f16 ? GGML_F16 : GGML_F32, np, hd, scale, sc2);
-            cmp_f(f16 ? "attention f16" : "attention f32", o->name, d, c, hd, 1e-5, 1e-5);
+            fill(qs, nq * hd, D_GAUSS);
+            const float scale = 1.0f / sqrtf((float)hd);
+            const uint32_t kt = f16 ? GGML_F16 : GGML_F32;
+            o->attention(got, qs, nq, K, V, stride, kt, np, hd, scale, sc2);
+            for (int h = 0; h < nq; h++) {
+                S->attention(ref, qs + h * hd, 1, K, V, stride, kt, np, hd, scale, sc1);
+                o->attention(alone, qs + h * hd, 1, K, V, stride, kt, np, hd, scale, sc1);
+                cmp_f(f16 ? "attention f16" : "attention f32", o->name, got + h * hd, ref, hd, 1e-5, 1e-5);
+                CHECK(memcmp(got + h * hd, alone, sizeof(float) * (size_t)hd) == 0,
+                      "attention [%s] n_pos %d group %d head %d differs from the head alone", o->name, np, nq, h);
+            }
             free(K); free(V);
         }
     }
@@ -510,7 +521,7 @@ static void test_ref_ops(void) {
     CHECK(v2[0] == -3 && v2[2] == 1 && v2[1] == -4 && v2[3] == 2, "rope neox pairs");
     /* attention with one position returns V */
     float q[4] = {1, 0, 0, 0}, K[4] = {1, 1, 1, 1}, V[4] = {5, 6, 7, 8}, out[4], scr[1];
-    kn_ref_attention(out, q, K, V, 16, GGML_F32, 1, 4, 0.5f, scr);
+    kn_ref_attention(out, q, 1, K, V, 16, GGML_F32, 1, 4, 0.5f, scr);
     CHECK(out[0] == 5 && out[3] == 8, "attention single position");
 }
 
