@@ -559,7 +559,51 @@ static void a512_quantize_act(uint32_t at, const float *x, void *dst, int n) {
     else kn_ops_avx2.quantize_act(at, x, dst, n);
 }
 static void a512_rmsnorm(float *o, const float *x, const float *w, int n, float eps) { kn_ops_avx2.rmsnorm(o, x, w, n, eps); }
-static void a512_softmax(float *x, int n) { kn_ops_avx2.softmax(x, n); }
+/* exp256's scheme (x86_simd.h: Cephes range reduction, degree-6
+ * polynomial, inputs clamped so 2^k stays normal) on 16 lanes. */
+AI __m512 exp512(__m512 x) {
+    x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3365447504f));
+    __m512 fx = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
+    x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(-2.12194440e-4f), x);
+    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.3981999507e-3f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(8.3334519073e-3f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(4.1665795894e-2f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.6666665459e-1f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(5.0000001201e-1f));
+    y = _mm512_fmadd_ps(y, _mm512_mul_ps(x, x), _mm512_add_ps(x, _mm512_set1_ps(1.0f)));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(fx), _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(y, _mm512_castsi512_ps(e));
+}
+
+/* Attention at position 2000 spends a sixth of its time here with 8
+ * lanes; the tail is masked rather than scalar. */
+static void a512_softmax(float *x, int n) {
+    if (n <= 0) return;
+    const __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1);
+    const int full = n - n % 16;
+    __m512 vm = _mm512_set1_ps(x[0]);
+    for (int i = 0; i < full; i += 16) vm = _mm512_max_ps(vm, _mm512_loadu_ps(x + i));
+    vm = _mm512_mask_max_ps(vm, tail, vm, _mm512_maskz_loadu_ps(tail, x + full));
+    const __m512 vmx = _mm512_set1_ps(_mm512_reduce_max_ps(vm));
+    __m512 vs = _mm512_setzero_ps();
+    for (int i = 0; i < full; i += 16) {
+        const __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + i), vmx));
+        _mm512_storeu_ps(x + i, e);
+        vs = _mm512_add_ps(vs, e);
+    }
+    if (tail) {
+        const __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + full), vmx));
+        _mm512_mask_storeu_ps(x + full, tail, e);
+        vs = _mm512_mask_add_ps(vs, tail, vs, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vs));
+    for (int i = 0; i < full; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+    if (tail) _mm512_mask_storeu_ps(x + full, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + full), inv));
+}
 static void a512_silu_mul(float *g, const float *u, int n) { kn_ops_avx2.silu_mul(g, u, n); }
 
 /* Attention with the query and the output held in registers (head_dim a
@@ -603,11 +647,52 @@ AI __m512 sum16(const __m512 *a) {
  * in L1, so K and V are read from memory once per group rather than once
  * per head (at position 2000: 90 MB a token with an F32 cache, instead of
  * 8x that from L2/L3). Blocks are prefetched AHEAD blocks ahead. */
-enum { KB = 16, VB = 32, AHEAD = 1 };   /* 4 blocks ahead measured no better */
+enum { KB = 16, VB = 32, AHEAD = 4 };
 
 AI void prefetch_rows(const uint8_t *r, size_t stride, int n, size_t row) {
     for (int i = 0; i < n; i++)
-        for (size_t off = 0; off < row; off += 64) _mm_prefetch((const char *)r + (size_t)i * stride + off, _MM_HINT_T0);
+        for (size_t off = 0; off < row; off += 64) _mm_prefetch((const char *)r + (size_t)i * stride + off, _MM_HINT_NTA);
+}
+
+/* Heads h..h+nh-1 over the n rows of V at vb (positions p..): even
+ * positions add into out, odd ones into O2 (one set of sums would wait an
+ * FMA's latency per position). Blocks start even, so a head's sums are
+ * the same whether it runs alone or beside another. */
+AI void v_block(int f16, int nv, int nh, float *out, float *O2, const float *S, int h, int hd, int n_pos,
+                int p, int n, const uint8_t *vb, size_t kv_stride) {
+    __m512 o[2][8], o2[2][8];
+    for (int g = 0; g < nh; g++)
+        for (int j = 0; j < nv; j++) {
+            o[g][j] = _mm512_loadu_ps(out + (size_t)(h + g) * hd + 16 * j);
+            o2[g][j] = _mm512_loadu_ps(O2 + (size_t)(h + g) * hd + 16 * j);
+        }
+    const float *a = S + (size_t)h * n_pos + p;
+    int i = 0;
+    for (; i + 2 <= n; i += 2) {
+        const uint8_t *vr = vb + (size_t)i * kv_stride;
+        __m512 x[8], y[8];
+        for (int j = 0; j < nv; j++) {
+            x[j] = kv16(f16, vr, j);
+            y[j] = kv16(f16, vr + kv_stride, j);
+        }
+        for (int g = 0; g < nh; g++) {
+            const __m512 a0 = _mm512_set1_ps(a[(size_t)g * n_pos + i]), a1 = _mm512_set1_ps(a[(size_t)g * n_pos + i + 1]);
+            for (int j = 0; j < nv; j++) o[g][j] = _mm512_fmadd_ps(a0, x[j], o[g][j]);
+            for (int j = 0; j < nv; j++) o2[g][j] = _mm512_fmadd_ps(a1, y[j], o2[g][j]);
+        }
+    }
+    if (i < n) {
+        const uint8_t *vr = vb + (size_t)i * kv_stride;
+        for (int g = 0; g < nh; g++) {
+            const __m512 a0 = _mm512_set1_ps(a[(size_t)g * n_pos + i]);
+            for (int j = 0; j < nv; j++) o[g][j] = _mm512_fmadd_ps(a0, kv16(f16, vr, j), o[g][j]);
+        }
+    }
+    for (int g = 0; g < nh; g++)
+        for (int j = 0; j < nv; j++) {
+            _mm512_storeu_ps(out + (size_t)(h + g) * hd + 16 * j, o[g][j]);
+            _mm512_storeu_ps(O2 + (size_t)(h + g) * hd + 16 * j, o2[g][j]);
+        }
 }
 
 AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const uint8_t *k, const uint8_t *v,
@@ -619,8 +704,11 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
     int p = 0;
     for (; p + KB <= n_pos; p += KB) {
         const uint8_t *kb = k + (size_t)p * kv_stride;
-        prefetch_rows(kb + AHEAD * KB * kv_stride, kv_stride, n_pos - p - AHEAD * KB < KB ? n_pos - p - AHEAD * KB : KB, row);
+        const int kpf = n_pos - p - AHEAD * KB < KB ? n_pos - p - AHEAD * KB : KB, kper = (KB + n_q - 1) / n_q;
         for (int h = 0; h < n_q; h++) {
+            if (h * kper < kpf)   /* spread over the heads: a burst of 64 would overflow the miss queue */
+                prefetch_rows(kb + (size_t)(AHEAD * KB + h * kper) * kv_stride, kv_stride,
+                              kpf - h * kper < kper ? kpf - h * kper : kper, row);
             __m512 qv[8], acc[KB];
             for (int j = 0; j < nv; j++) qv[j] = _mm512_loadu_ps(q + (size_t)h * hd + 16 * j);
 #pragma GCC unroll 16
@@ -633,40 +721,23 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
         for (int j = 0; j < nv; j++) qv[j] = _mm512_loadu_ps(q + (size_t)h * hd + 16 * j);
         for (int t = p; t < n_pos; t++)
             S[(size_t)h * n_pos + t] = scale * _mm512_reduce_add_ps(qk16(f16, nv, qv, k + (size_t)t * kv_stride));
-        kn_ops_avx2.softmax(S + (size_t)h * n_pos, n_pos);
+        a512_softmax(S + (size_t)h * n_pos, n_pos);
         memset(out + (size_t)h * hd, 0, sizeof(float) * (size_t)hd);
         memset(O2 + (size_t)h * hd, 0, sizeof(float) * (size_t)hd);
     }
-    /* Even positions add into out, odd ones into O2 (one set of sums would
-     * wait an FMA's latency per position); blocks start even, so every
-     * head's sums come out the same whatever the group. */
     for (p = 0; p < n_pos; p += VB) {
         const int n = n_pos - p < VB ? n_pos - p : VB;
         const uint8_t *vb = v + (size_t)p * kv_stride;
-        prefetch_rows(vb + AHEAD * VB * kv_stride, kv_stride, n_pos - p - AHEAD * VB < VB ? n_pos - p - AHEAD * VB : VB, row);
-        for (int h = 0; h < n_q; h++) {
-            float *oh = out + (size_t)h * hd, *o2h = O2 + (size_t)h * hd;
-            const float *a = S + (size_t)h * n_pos + p;
-            __m512 o[8], o2[8];
-            for (int j = 0; j < nv; j++) {
-                o[j] = _mm512_loadu_ps(oh + 16 * j);
-                o2[j] = _mm512_loadu_ps(o2h + 16 * j);
-            }
-            int i = 0;
-            for (; i + 2 <= n; i += 2) {
-                const uint8_t *vr = vb + (size_t)i * kv_stride;
-                const __m512 a0 = _mm512_set1_ps(a[i]), a1 = _mm512_set1_ps(a[i + 1]);
-                for (int j = 0; j < nv; j++) o[j] = _mm512_fmadd_ps(a0, kv16(f16, vr, j), o[j]);
-                for (int j = 0; j < nv; j++) o2[j] = _mm512_fmadd_ps(a1, kv16(f16, vr + kv_stride, j), o2[j]);
-            }
-            if (i < n) {
-                const __m512 a0 = _mm512_set1_ps(a[i]);
-                for (int j = 0; j < nv; j++) o[j] = _mm512_fmadd_ps(a0, kv16(f16, vb + (size_t)i * kv_stride, j), o[j]);
-            }
-            for (int j = 0; j < nv; j++) {
-                _mm512_storeu_ps(oh + 16 * j, o[j]);
-                _mm512_storeu_ps(o2h + 16 * j, o2[j]);
-            }
+        const int vpf = n_pos - p - AHEAD * VB < VB ? n_pos - p - AHEAD * VB : VB, vper = (VB + n_q - 1) / n_q;
+        for (int h = 0; h < n_q;) {
+            const int nh = nv <= 4 && h + 2 <= n_q ? 2 : 1;   /* two heads per pass share each V row's loads */
+            for (int g = h; g < h + nh; g++)
+                if (g * vper < vpf)
+                    prefetch_rows(vb + (size_t)(AHEAD * VB + g * vper) * kv_stride, kv_stride,
+                                  vpf - g * vper < vper ? vpf - g * vper : vper, row);
+            if (nh == 2) v_block(f16, nv, 2, out, O2, S, h, hd, n_pos, p, n, vb, kv_stride);
+            else v_block(f16, nv, 1, out, O2, S, h, hd, n_pos, p, n, vb, kv_stride);
+            h += nh;
         }
     }
     for (int h = 0; h < n_q; h++)
