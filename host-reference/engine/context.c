@@ -1,10 +1,12 @@
 /* context.c: an llm_context's life: allocation of the KV cache, RoPE table
  * and activation buffers, evaluation in batches, and the bookkeeping
  * around the forward pass (forward.c). */
+#define _DEFAULT_SOURCE   /* MAP_ANONYMOUS */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cpu_pin.h"
 #include "llm_internal.h"
@@ -92,13 +94,20 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
     c->kv_type = p.kv_f16 ? GGML_F16 : GGML_F32;
     c->kv_row_bytes = (size_t)hp->head_dim * (p.kv_f16 ? 2 : 4);
     c->kv_head_bytes = T * c->kv_row_bytes;
+    /* One anonymous mapping: page-aligned, so every 64-byte row sits on
+     * cache lines (calloc's large blocks start 16 bytes into a page, and
+     * attention's row loads then each touched one more line: 1.7x slower
+     * at position 2000), and zero pages stay unbacked until written. */
+    const size_t layer_bytes = (size_t)hp->n_head_kv * c->kv_head_bytes;
     c->k_cache = calloc((size_t)hp->n_layer, sizeof *c->k_cache);
     c->v_cache = calloc((size_t)hp->n_layer, sizeof *c->v_cache);
-    if (!c->k_cache || !c->v_cache) ok = false;
+    c->kv_map_bytes = 2 * (size_t)hp->n_layer * layer_bytes;
+    void *kv = mmap(NULL, c->kv_map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    c->kv_map = kv == MAP_FAILED ? NULL : kv;
+    if (!c->k_cache || !c->v_cache || !c->kv_map) ok = false;
     for (int l = 0; ok && l < hp->n_layer; l++) {
-        c->k_cache[l] = calloc((size_t)hp->n_head_kv, c->kv_head_bytes);
-        c->v_cache[l] = calloc((size_t)hp->n_head_kv, c->kv_head_bytes);
-        if (!c->k_cache[l] || !c->v_cache[l]) ok = false;
+        c->k_cache[l] = c->kv_map + 2 * (size_t)l * layer_bytes;
+        c->v_cache[l] = c->k_cache[l] + layer_bytes;
     }
 
     /* RoPE: theta(pos, i) = pos * freq_scale * base^(-2i/n_rot); the
@@ -149,10 +158,7 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
 void llm_context_free(llm_context *c) {
     if (!c) return;
     llm_pool_free(c->pool);
-    for (int l = 0; l < c->m->hp.n_layer; l++) {
-        if (c->k_cache) free(c->k_cache[l]);
-        if (c->v_cache) free(c->v_cache[l]);
-    }
+    if (c->kv_map) munmap(c->kv_map, c->kv_map_bytes);
     free(c->k_cache);
     free(c->v_cache);
     free(c->rope_cs);

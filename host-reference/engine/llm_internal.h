@@ -57,7 +57,9 @@ struct llm_context {
     uint32_t kv_type;          /* GGML_F32 or GGML_F16 */
     size_t kv_row_bytes;       /* one head's row: head_dim elements */
     size_t kv_head_bytes;      /* n_ctx rows */
-    uint8_t **k_cache, **v_cache;
+    uint8_t **k_cache, **v_cache;   /* per layer, into kv_map */
+    uint8_t *kv_map;           /* one mapping holding every layer's K and V */
+    size_t kv_map_bytes;
 
     double *rope_freq;         /* n_rot/2 angular frequencies (scaled) */
     float *rope_cs;            /* n_batch x (n_rot/2) (cos, sin) pairs */
