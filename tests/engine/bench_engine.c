@@ -18,7 +18,8 @@
  * BENCH_LONG=1, generation at position 2000 against position 50 (2
  * threads; the prompt of 2000 tokens is evaluated once).
  * Environment: BENCH_RUNS (default 3), BENCH_TG (tokens generated per
- * run, default 128), BENCH_LONG. */
+ * run, default 128), BENCH_LONG, BENCH_KV_F16=1 (an F16 KV cache, as
+ * wasmlet-llm --kv-f16; the default is F32). */
 #define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,14 @@
 
 enum { PP = 512, MAX_TYPES = 16 };
 static int TG = 128;
+
+/* The engine's defaults, with the KV cache type BENCH_KV_F16 asks for. */
+static llm_context_params bench_params(void) {
+    llm_context_params p = llm_context_default_params();
+    const char *e = getenv("BENCH_KV_F16");
+    p.kv_f16 = e && strcmp(e, "1") == 0;
+    return p;
+}
 
 static double now_s(void) {
     struct timespec ts;
@@ -90,7 +99,7 @@ static double probe_bw(int threads) { return kn_read_bandwidth(threads, (size_t)
  * (percent). */
 static bool measure(const llm_model *m, double mb, int threads, int runs, double *pp, double *tg,
                     double *tg_best, double *tg_pct_now) {
-    llm_context_params p = llm_context_default_params();
+    llm_context_params p = bench_params();
     p.n_ctx = PP + TG + 8;
     p.n_threads = threads;
     p.n_batch = PP;
@@ -152,7 +161,7 @@ static double gen_at(llm_context *c, int pos, int n) {
  * would really run at 82 (the mistake this bench made until session 5). */
 static void long_context(const llm_model *m, int runs, double *at50, double *at2000, double *ratio) {
     enum { LONG = 2000, SHORT = 50 };
-    llm_context_params p = llm_context_default_params();
+    llm_context_params p = bench_params();
     p.n_ctx = LONG + 64;
     p.n_threads = 2;
     char err[256] = "out of memory";
@@ -211,8 +220,8 @@ int main(int argc, char **argv) {
     measure_bw(bw);
     printf("kernels: %s (cpu: %s)\n", kn ? kn->name : "none", kn_cpu_features());
     printf("load average at start: %s", loadavg());
-    printf("TinyLlama-1.1B shape, random weights; pp %d tokens, tg %d tokens; median of %d runs\n\n",
-           PP, TG, runs);
+    printf("TinyLlama-1.1B shape, random weights; pp %d tokens, tg %d tokens; median of %d runs; KV cache %s\n\n",
+           PP, TG, runs, bench_params().kv_f16 ? "F16" : "F32");
     double pp_r[MAX_TYPES][3], tg_r[MAX_TYPES][3], tgb_r[MAX_TYPES][3], tgn_r[MAX_TYPES][3], mb[MAX_TYPES], open_ms[MAX_TYPES],
         first_ms[MAX_TYPES], l50[MAX_TYPES], l2000[MAX_TYPES], lratio[MAX_TYPES];
     const bool longctx = getenv("BENCH_LONG") && atoi(getenv("BENCH_LONG")) > 0;
@@ -226,7 +235,7 @@ int main(int argc, char **argv) {
         if (!m) { fprintf(stderr, "bench-engine: %s: %s\n", path, err); return 1; }
         double t1 = now_s();
         {
-            llm_context_params p = llm_context_default_params();
+            llm_context_params p = bench_params();
             p.n_ctx = 2048;
             llm_context *c = llm_context_new(m, &p, err, sizeof err);
             int32_t tok = 1;
