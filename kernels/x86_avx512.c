@@ -674,6 +674,7 @@ AI void v_block(int f16, int nv, int nh, float *out, float *O2, const float *S, 
         for (int j = 0; j < nv; j++) {
             x[j] = kv16(f16, vr, j);
             y[j] = kv16(f16, vr + kv_stride, j);
+            if (nh == 2) __asm__("" : "+v"(x[j]), "+v"(y[j]));   /* load once for both heads */
         }
         for (int g = 0; g < nh; g++) {
             const __m512 a0 = _mm512_set1_ps(a[(size_t)g * n_pos + i]), a1 = _mm512_set1_ps(a[(size_t)g * n_pos + i + 1]);
@@ -695,6 +696,38 @@ AI void v_block(int f16, int nv, int nh, float *out, float *O2, const float *S, 
         }
 }
 
+/* Heads h and h+1 (q: their two rows) against the 8 K rows from
+ * kb + i0 rows: each row is loaded once for both. sum16 takes the 16
+ * vectors as 16 "positions", head h's 8 in lanes 0-7 and head h+1's in
+ * 8-15; each score is still one vector summed in reduce_add's order. */
+AI void k_pair(int f16, int nv, const float *q, const uint8_t *kb, size_t kv_stride, __m512 vscale, float *S,
+               int n_pos, int i0) {
+    __m512 qa[4], qb[4], acc[16];
+    for (int j = 0; j < nv; j++) {
+        qa[j] = _mm512_loadu_ps(q + 16 * j);
+        qb[j] = _mm512_loadu_ps(q + 16 * nv + 16 * j);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        const uint8_t *kr = kb + (size_t)(i0 + i) * kv_stride;
+        __m512 x[4];
+        for (int j = 0; j < nv; j++) {
+            x[j] = kv16(f16, kr, j);
+            __asm__("" : "+v"(x[j]));   /* one load for both heads */
+        }
+        __m512 a = _mm512_mul_ps(x[0], qa[0]), b = _mm512_mul_ps(x[0], qb[0]);
+        for (int j = 1; j < nv; j++) {
+            a = _mm512_fmadd_ps(x[j], qa[j], a);
+            b = _mm512_fmadd_ps(x[j], qb[j], b);
+        }
+        acc[4 * (i % 4) + i / 4] = a;              /* "position" i */
+        acc[4 * ((i + 8) % 4) + (i + 8) / 4] = b;  /* "position" 8 + i */
+    }
+    const __m512 r = _mm512_mul_ps(vscale, sum16(acc));
+    _mm256_storeu_ps(S + i0, _mm512_castps512_ps256(r));
+    _mm256_storeu_ps(S + n_pos + i0, _mm512_extractf32x8_ps(r, 1));
+}
+
 AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const uint8_t *k, const uint8_t *v,
                    size_t kv_stride, int n_pos, float scale, float *scratch) {
     const int hd = 16 * nv;
@@ -705,15 +738,23 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
     for (; p + KB <= n_pos; p += KB) {
         const uint8_t *kb = k + (size_t)p * kv_stride;
         const int kpf = n_pos - p - AHEAD * KB < KB ? n_pos - p - AHEAD * KB : KB, kper = (KB + n_q - 1) / n_q;
-        for (int h = 0; h < n_q; h++) {
-            if (h * kper < kpf)   /* spread over the heads: a burst of 64 would overflow the miss queue */
-                prefetch_rows(kb + (size_t)(AHEAD * KB + h * kper) * kv_stride, kv_stride,
-                              kpf - h * kper < kper ? kpf - h * kper : kper, row);
-            __m512 qv[8], acc[KB];
-            for (int j = 0; j < nv; j++) qv[j] = _mm512_loadu_ps(q + (size_t)h * hd + 16 * j);
+        for (int h = 0; h < n_q;) {
+            const int nh = nv <= 4 && h + 2 <= n_q ? 2 : 1;
+            for (int g = h; g < h + nh; g++)   /* spread over the heads: a burst of 64 would overflow the miss queue */
+                if (g * kper < kpf)
+                    prefetch_rows(kb + (size_t)(AHEAD * KB + g * kper) * kv_stride, kv_stride,
+                                  kpf - g * kper < kper ? kpf - g * kper : kper, row);
+            if (nh == 2) {
+                k_pair(f16, nv, q + (size_t)h * hd, kb, kv_stride, vscale, S + (size_t)h * n_pos + p, n_pos, 0);
+                k_pair(f16, nv, q + (size_t)h * hd, kb, kv_stride, vscale, S + (size_t)h * n_pos + p, n_pos, 8);
+            } else {
+                __m512 qv[8], acc[KB];
+                for (int j = 0; j < nv; j++) qv[j] = _mm512_loadu_ps(q + (size_t)h * hd + 16 * j);
 #pragma GCC unroll 16
-            for (int i = 0; i < KB; i++) acc[4 * (i % 4) + i / 4] = qk16(f16, nv, qv, kb + (size_t)i * kv_stride);
-            _mm512_storeu_ps(S + (size_t)h * n_pos + p, _mm512_mul_ps(vscale, sum16(acc)));
+                for (int i = 0; i < KB; i++) acc[4 * (i % 4) + i / 4] = qk16(f16, nv, qv, kb + (size_t)i * kv_stride);
+                _mm512_storeu_ps(S + (size_t)h * n_pos + p, _mm512_mul_ps(vscale, sum16(acc)));
+            }
+            h += nh;
         }
     }
     for (int h = 0; h < n_q; h++) {
