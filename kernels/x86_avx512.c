@@ -559,25 +559,9 @@ static void a512_quantize_act(uint32_t at, const float *x, void *dst, int n) {
     else kn_ops_avx2.quantize_act(at, x, dst, n);
 }
 static void a512_rmsnorm(float *o, const float *x, const float *w, int n, float eps) { kn_ops_avx2.rmsnorm(o, x, w, n, eps); }
-/* exp256's scheme (x86_simd.h: Cephes range reduction, degree-6
- * polynomial, inputs clamped so 2^k stays normal) on 16 lanes. */
-AI __m512 exp512(__m512 x) {
-    x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3365447504f));
-    __m512 fx = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
-    x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(-2.12194440e-4f), x);
-    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.3981999507e-3f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(8.3334519073e-3f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(4.1665795894e-2f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.6666665459e-1f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(5.0000001201e-1f));
-    y = _mm512_fmadd_ps(y, _mm512_mul_ps(x, x), _mm512_add_ps(x, _mm512_set1_ps(1.0f)));
-    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(fx), _mm512_set1_epi32(127)), 23);
-    return _mm512_mul_ps(y, _mm512_castsi512_ps(e));
-}
+/* exp256's scheme on 16 lanes (x86_simd.h). */
+#define KN_ROUND512(v) _mm512_roundscale_ps((v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+KN_DEFINE_EXP(512, KN_ROUND512)
 
 /* Attention at position 2000 spends a sixth of its time here with 8
  * lanes; the tail is masked rather than scalar. */

@@ -66,24 +66,29 @@ static inline __m256i dot_u8i8_avx2(__m256i w, __m256i x) {
  * Inputs are clamped to [-87.34, 88]: the 2^k factor stays a normal float
  * (k in [-126, 127]), so tiny results bottom out near 1e-38 instead of 0
  * and huge ones at e^88 instead of inf; softmax (x <= 0) and silu do not
- * notice either. */
-static inline __m256 exp256(__m256 x) {
-    x = _mm256_min_ps(x, _mm256_set1_ps(88.0f));
-    x = _mm256_max_ps(x, _mm256_set1_ps(-87.3365447504f));
-    __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
-    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
-    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-}
+ * notice either. Written once for any vector width W (256, 512): ROUND
+ * is that width's round-to-nearest, the one intrinsic whose name differs.
+ * exp256 is defined here; x86_avx512.c defines exp512. */
+#define KN_DEFINE_EXP(W, ROUND)                                                                         \
+    static inline __m##W exp##W(__m##W x) {                                                             \
+        x = _mm##W##_min_ps(x, _mm##W##_set1_ps(88.0f));                                                \
+        x = _mm##W##_max_ps(x, _mm##W##_set1_ps(-87.3365447504f));                                      \
+        __m##W fx = ROUND(_mm##W##_mul_ps(x, _mm##W##_set1_ps(1.44269504088896341f)));                  \
+        x = _mm##W##_fnmadd_ps(fx, _mm##W##_set1_ps(0.693359375f), x);                                  \
+        x = _mm##W##_fnmadd_ps(fx, _mm##W##_set1_ps(-2.12194440e-4f), x);                               \
+        __m##W y = _mm##W##_set1_ps(1.9875691500e-4f);                                                  \
+        y = _mm##W##_fmadd_ps(y, x, _mm##W##_set1_ps(1.3981999507e-3f));                                \
+        y = _mm##W##_fmadd_ps(y, x, _mm##W##_set1_ps(8.3334519073e-3f));                                \
+        y = _mm##W##_fmadd_ps(y, x, _mm##W##_set1_ps(4.1665795894e-2f));                                \
+        y = _mm##W##_fmadd_ps(y, x, _mm##W##_set1_ps(1.6666665459e-1f));                                \
+        y = _mm##W##_fmadd_ps(y, x, _mm##W##_set1_ps(5.0000001201e-1f));                                \
+        y = _mm##W##_fmadd_ps(y, _mm##W##_mul_ps(x, x), _mm##W##_add_ps(x, _mm##W##_set1_ps(1.0f)));    \
+        __m##W##i e = _mm##W##_slli_epi32(                                                              \
+            _mm##W##_add_epi32(_mm##W##_cvtps_epi32(fx), _mm##W##_set1_epi32(127)), 23);                \
+        return _mm##W##_mul_ps(y, _mm##W##_castsi##W##_ps(e));                                          \
+    }
+#define KN_ROUND256(v) _mm256_round_ps((v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+KN_DEFINE_EXP(256, KN_ROUND256)
 
 /* n float -> int8 with the reference's clamp and round-to-nearest-even. */
 static inline void q8_store32(const float *x, float id, int8_t *out) {
