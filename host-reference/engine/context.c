@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "cpu_pin.h"
 #include "llm_internal.h"
@@ -17,6 +18,9 @@
  * pass saves only one more read of the weights per 256 prompt tokens,
  * small beside a batch's arithmetic. Longer prompts run in passes. */
 enum { LLM_MAX_UBATCH = 256 };
+
+/* Largest KV cache that asks for huge pages (see llm_context_new). */
+#define KV_HUGE_MAX ((size_t)512 << 20)
 
 llm_context_params llm_context_default_params(void) {
     /* 256 tokens per pass: half the scratch of 512 (~20 MB at 1.1B) for
@@ -104,6 +108,15 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
     c->kv_map_bytes = 2 * (size_t)hp->n_layer * layer_bytes;
     void *kv = mmap(NULL, c->kv_map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     c->kv_map = kv == MAP_FAILED ? NULL : kv;
+    /* Huge pages: attention walks the cache in 4 KB pages otherwise, a TLB
+     * miss and a restart of the hardware prefetcher every 16 rows (F32,
+     * head size 64). Measured at position 2000, TinyLlama shape, Q4_0, 2
+     * threads: attention 2.7 -> 2.35 ms a token. The cost: every layer and
+     * head starts its own run of rows, so the first token backs the cache
+     * in 2 MB steps, nearly all of a small one (88 MB at n_ctx 2048). Only
+     * caches up to KV_HUGE_MAX take the hint, so a long n_ctx still grows
+     * 4 KB at a time. A hint: where THP is off it changes nothing. */
+    if (c->kv_map && c->kv_map_bytes <= KV_HUGE_MAX) madvise(kv, c->kv_map_bytes, MADV_HUGEPAGE);
     if (!c->k_cache || !c->v_cache || !c->kv_map) ok = false;
     for (int l = 0; ok && l < hp->n_layer; l++) {
         c->k_cache[l] = c->kv_map + 2 * (size_t)l * layer_bytes;
@@ -173,6 +186,16 @@ void llm_context_free(llm_context *c) {
 
 const llm_model *llm_context_model(const llm_context *c) { return c->m; }
 int llm_context_n_ctx(const llm_context *c) { return c->p.n_ctx; }
+
+size_t llm_kv_resident_bytes(const llm_context *c) {
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), n = (c->kv_map_bytes + page - 1) / page;
+    unsigned char *vec = malloc(n ? n : 1);
+    size_t resident = 0;
+    if (vec && mincore(c->kv_map, c->kv_map_bytes, vec) == 0)
+        for (size_t i = 0; i < n; i++) resident += vec[i] & 1;
+    free(vec);
+    return resident * page;
+}
 int llm_pos(const llm_context *c) { return c->pos; }
 
 void llm_kv_truncate(llm_context *c, int n_pos) {

@@ -122,6 +122,9 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *p,
 void llm_context_free(llm_context *c);
 const llm_model *llm_context_model(const llm_context *c);
 int llm_context_n_ctx(const llm_context *c);
+/* Bytes of the KV cache backed by memory now (the cache is mapped for
+ * n_ctx positions and backed as it is written; 0 if that cannot be told). */
+size_t llm_kv_resident_bytes(const llm_context *c);
 
 /* Evaluate n tokens at the current position and advance it. With
  * all_logits the logits of every one of the n positions are kept, else

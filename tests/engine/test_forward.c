@@ -71,7 +71,12 @@ static void check_truncate(const char *path) {
     const int V = llm_model_hparams(m)->n_vocab;
     llm_context *c = t_ctx(m, 64, 2, 16);
     char err[256];
+    /* The cache is backed as it is written, and the count says so. */
+    CHECK(llm_kv_resident_bytes(c) == 0, "fresh cache resident: %zu bytes", llm_kv_resident_bytes(c));
     REQUIRE(llm_eval(c, seq, 20, true, err, sizeof err), "%s", err);
+    const llm_hparams *hp = llm_model_hparams(m);
+    const size_t written = (size_t)2 * hp->n_layer * hp->n_head_kv * 20 * hp->head_dim * sizeof(float);
+    CHECK(llm_kv_resident_bytes(c) >= written, "resident %zu < %zu written", llm_kv_resident_bytes(c), written);
     float *want = malloc((size_t)V * sizeof *want);
     memcpy(want, llm_get_logits(c, 19), (size_t)V * sizeof *want);
     llm_kv_truncate(c, 12);
