@@ -721,6 +721,10 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
     const size_t row = (size_t)nv * (f16 ? 32 : 64);
     float *S = scratch, *O2 = scratch + (size_t)n_q * n_pos;   /* scores; odd-position sums */
     const __m512 vscale = _mm512_set1_ps(scale);
+    const int vper = (VB + n_q - 1) / n_q;
+    /* The blocks the loops' look-ahead never covers: K's first AHEAD now,
+     * V's first AHEAD during K's last (else each phase starts on misses). */
+    prefetch_rows(k, kv_stride, n_pos < AHEAD * KB ? n_pos : AHEAD * KB, row);
     int p = 0;
     for (; p + KB <= n_pos; p += KB) {
         const uint8_t *kb = k + (size_t)p * kv_stride;
@@ -731,6 +735,13 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
                 if (g * kper < kpf)
                     prefetch_rows(kb + (size_t)(AHEAD * KB + g * kper) * kv_stride, kv_stride,
                                   kpf - g * kper < kper ? kpf - g * kper : kper, row);
+                else {
+                    const int vb0 = (p / KB - (n_pos / KB - AHEAD)) * VB;
+                    const int vp = vb0 >= 0 && vb0 < n_pos ? (n_pos - vb0 < VB ? n_pos - vb0 : VB) : 0;
+                    if (g * vper < vp)
+                        prefetch_rows(v + (size_t)(vb0 + g * vper) * kv_stride, kv_stride,
+                                      vp - g * vper < vper ? vp - g * vper : vper, row);
+                }
             if (nh == 2) {
                 k_pair(f16, nv, q + (size_t)h * hd, kb, kv_stride, vscale, S + (size_t)h * n_pos + p, n_pos, 0);
                 k_pair(f16, nv, q + (size_t)h * hd, kb, kv_stride, vscale, S + (size_t)h * n_pos + p, n_pos, 8);
@@ -756,7 +767,7 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
     for (p = 0; p < n_pos; p += VB) {
         const int n = n_pos - p < VB ? n_pos - p : VB;
         const uint8_t *vb = v + (size_t)p * kv_stride;
-        const int vpf = n_pos - p - AHEAD * VB < VB ? n_pos - p - AHEAD * VB : VB, vper = (VB + n_q - 1) / n_q;
+        const int vpf = n_pos - p - AHEAD * VB < VB ? n_pos - p - AHEAD * VB : VB;
         for (int h = 0; h < n_q;) {
             const int nh = nv <= 4 && h + 2 <= n_q ? 2 : 1;   /* two heads per pass share each V row's loads */
             for (int g = h; g < h + nh; g++)
