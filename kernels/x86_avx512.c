@@ -641,6 +641,13 @@ AI void prefetch_rows(const uint8_t *r, size_t stride, int n, size_t row) {
         for (size_t off = 0; off < row; off += 64) _mm_prefetch((const char *)r + (size_t)i * stride + off, _MM_HINT_T0);
 }
 
+/* Head g's share of prefetching the n rows at blk: rows g*per.. (a block's
+ * prefetches are spread over the group's heads: one burst of 64 lines
+ * would overflow the miss queue). */
+AI void prefetch_share(const uint8_t *blk, size_t stride, int n, int g, int per, size_t row) {
+    if (g * per < n) prefetch_rows(blk + (size_t)(g * per) * stride, stride, n - g * per < per ? n - g * per : per, row);
+}
+
 /* Heads h..h+nh-1 over the n rows of V at vb (positions p..): even
  * positions add into out, odd ones into O2 (one set of sums would wait an
  * FMA's latency per position). Blocks start even, so a head's sums are
@@ -731,16 +738,14 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
         const int kpf = n_pos - p - AHEAD * KB < KB ? n_pos - p - AHEAD * KB : KB, kper = (KB + n_q - 1) / n_q;
         for (int h = 0; h < n_q;) {
             const int nh = nv <= 4 && h + 2 <= n_q ? 2 : 1;
-            for (int g = h; g < h + nh; g++)   /* spread over the heads: a burst of 64 would overflow the miss queue */
-                if (g * kper < kpf)
-                    prefetch_rows(kb + (size_t)(AHEAD * KB + g * kper) * kv_stride, kv_stride,
-                                  kpf - g * kper < kper ? kpf - g * kper : kper, row);
-                else {
+            for (int g = h; g < h + nh; g++)
+                if (g * kper < kpf) {
+                    prefetch_share(kb + (size_t)(AHEAD * KB) * kv_stride, kv_stride, kpf, g, kper, row);
+                } else {   /* K's last AHEAD blocks: V's first AHEAD */
                     const int vb0 = (p / KB - (n_pos / KB - AHEAD)) * VB;
-                    const int vp = vb0 >= 0 && vb0 < n_pos ? (n_pos - vb0 < VB ? n_pos - vb0 : VB) : 0;
-                    if (g * vper < vp)
-                        prefetch_rows(v + (size_t)(vb0 + g * vper) * kv_stride, kv_stride,
-                                      vp - g * vper < vper ? vp - g * vper : vper, row);
+                    if (vb0 >= 0 && vb0 < n_pos)
+                        prefetch_share(v + (size_t)vb0 * kv_stride, kv_stride, n_pos - vb0 < VB ? n_pos - vb0 : VB,
+                                       g, vper, row);
                 }
             if (nh == 2) {
                 k_pair(f16, nv, q + (size_t)h * hd, kb, kv_stride, vscale, S + (size_t)h * n_pos + p, n_pos, 0);
@@ -770,10 +775,7 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
         const int vpf = n_pos - p - AHEAD * VB < VB ? n_pos - p - AHEAD * VB : VB;
         for (int h = 0; h < n_q;) {
             const int nh = nv <= 4 && h + 2 <= n_q ? 2 : 1;   /* two heads per pass share each V row's loads */
-            for (int g = h; g < h + nh; g++)
-                if (g * vper < vpf)
-                    prefetch_rows(vb + (size_t)(AHEAD * VB + g * vper) * kv_stride, kv_stride,
-                                  vpf - g * vper < vper ? vpf - g * vper : vper, row);
+            for (int g = h; g < h + nh; g++) prefetch_share(vb + (size_t)(AHEAD * VB) * kv_stride, kv_stride, vpf, g, vper, row);
             if (nh == 2) v_block(f16, nv, 2, out, O2, S, h, hd, n_pos, p, n, vb, kv_stride);
             else v_block(f16, nv, 1, out, O2, S, h, hd, n_pos, p, n, vb, kv_stride);
             h += nh;

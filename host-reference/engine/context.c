@@ -111,11 +111,12 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
     /* Huge pages: attention walks the cache in 4 KB pages otherwise, a TLB
      * miss and a restart of the hardware prefetcher every 16 rows (F32,
      * head size 64). Measured at position 2000, TinyLlama shape, Q4_0, 2
-     * threads: attention 2.8-3.0 -> 2.4-2.5 ms a token. The cost: every layer and
-     * head starts its own run of rows, so the first token backs the cache
-     * in 2 MB steps, nearly all of a small one (88 MB at n_ctx 2048). Only
-     * caches up to KV_HUGE_MAX take the hint, so a long n_ctx still grows
-     * 4 KB at a time. A hint: where THP is off it changes nothing. */
+     * threads: attention 2.8-3.0 -> 2.4-2.5 ms a token. The cost: every
+     * layer and head starts its own run of rows, so the first token backs
+     * the cache in 2 MB steps, nearly all of a small one (88 MB at n_ctx
+     * 2048). Only caches up to KV_HUGE_MAX take the hint, so a long n_ctx
+     * still grows 4 KB at a time. A hint: where THP is off it changes
+     * nothing. */
     if (c->kv_map && c->kv_map_bytes <= KV_HUGE_MAX) madvise(kv, c->kv_map_bytes, MADV_HUGEPAGE);
     if (!c->k_cache || !c->v_cache || !c->kv_map) ok = false;
     for (int l = 0; ok && l < hp->n_layer; l++) {
