@@ -271,7 +271,7 @@ r16_q4_K(int q5, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs, f
  * acc = fma(tot, d*dx, acc). */
 static inline __attribute__((always_inline)) void
 tile_6(int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, int c0, float *Y, size_t ys) {
-    const __m512i m4 = _mm512_set1_epi8(15), m2 = _mm512_set1_epi8(3);
+    const __m512i m4 = _mm512_set1_epi8(15), m30 = _mm512_set1_epi8(0x30);
     const __m512i inter = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
                                            23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     __m512 acc[TILE];
@@ -300,13 +300,15 @@ tile_6(int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, int c0, fl
         for (int c = 0; c < nc; c++) tot[c] = _mm512_mullo_epi32(tot[c], _mm512_set1_epi32(-32));
         for (int h = 0; h < 2; h++)
             for (int g = 0; g < 4; g++) {
+                /* w = low 4 bits from ql (its nibble shifted down) | the
+                 * 2 qh bits moved to bits 4-5: one shift each, one AND,
+                 * and a ternary select (ql & 0x0F) | hi. */
                 __m512i w[8];
                 for (int v = 0; v < 8; v++) {
-                    __m512i lo = _mm512_and_si512(_mm512_srli_epi16(
-                        _mm512_loadu_si512((const void *)b->ql[h][g & 1][v]), 4 * (g >> 1)), m4);
-                    __m512i hi = _mm512_and_si512(_mm512_srli_epi16(
-                        _mm512_loadu_si512((const void *)b->qh[h][v]), 2 * g), m2);
-                    w[v] = _mm512_or_si512(lo, _mm512_slli_epi16(hi, 4));
+                    __m512i lo = _mm512_srli_epi16(_mm512_loadu_si512((const void *)b->ql[h][g & 1][v]), 4 * (g >> 1));
+                    __m512i hi = _mm512_loadu_si512((const void *)b->qh[h][v]);
+                    hi = g == 3 ? _mm512_srli_epi16(hi, 2) : _mm512_slli_epi16(hi, 4 - 2 * g);
+                    w[v] = _mm512_ternarylogic_epi32(lo, _mm512_and_si512(hi, m30), m4, 0xEC);
                 }
                 const int j = 8 * h + 2 * g;
                 const __m512i sa = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->sc[j]));
