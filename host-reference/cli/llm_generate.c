@@ -20,7 +20,8 @@
 typedef struct {
     const char *model, *prompt, *pin;
     int n_predict, n_ctx, n_threads, n_batch, logits_n;
-    bool ignore_eos, ids, kv_f16, seed_set;
+    bool ignore_eos, ids, seed_set;
+    llm_kv_type kv_type;
     llm_sampler_params sp;
 } gen_opts;
 
@@ -69,7 +70,8 @@ static int parse_args(int argc, char **argv, gen_opts *o) {
         /* Flags without a value. */
         if (is_flag(a, "--ignore-eos", NULL)) { o->ignore_eos = true; continue; }
         if (is_flag(a, "--ids", NULL)) { o->ids = true; continue; }
-        if (is_flag(a, "--kv-f16", NULL)) { o->kv_f16 = true; continue; }
+        if (is_flag(a, "--kv-f16", NULL)) { o->kv_type = LLM_KV_F16; continue; }
+        if (is_flag(a, "--kv-f32", NULL)) { o->kv_type = LLM_KV_F32; continue; }
         if (a[0] != '-') return usage_error("unexpected argument '%s'%s", a, "");
         if (i + 1 >= argc) return usage_error("flag %s needs a value%s", a, "");
         const char *v = argv[++i];
@@ -161,7 +163,7 @@ int llm_cli_generate(int argc, char **argv) {
     cp.n_ctx = o.n_ctx ? o.n_ctx : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
     cp.n_threads = o.n_threads;
     cp.n_batch = o.n_batch;
-    cp.kv_f16 = o.kv_f16;
+    cp.kv_type = o.kv_type;
     cp.pin_cpus = o.pin;
     llm_context *c = llm_context_new(m, &cp, err, sizeof err);
     int32_t *toks = NULL;
@@ -222,7 +224,8 @@ int llm_cli_generate(int argc, char **argv) {
     if (lg.n) print_json(&lg, toks, n_tok);
     else if (!o.ids) printf("\n");
     fflush(stdout);
-    fprintf(stderr, "load: %.1f ms, %s\n", t_open * 1e3, llm_model_pack_note(m));
+    fprintf(stderr, "load: %.1f ms, %s; KV cache %s\n", t_open * 1e3, llm_model_pack_note(m),
+            llm_context_kv_type(c) == GGML_F16 ? "F16" : "F32");
     fprintf(stderr, "prompt: %d tokens, %.2f tokens/s\n", n_prompt,
             t1 > t0 ? n_prompt / (t1 - t0) : 0.0);
     fprintf(stderr, "generation: %d tokens, %.2f tokens/s\n", n_gen,

@@ -18,7 +18,7 @@ static int missing(const char *mode) {
  * value and is never read as a mode ("-p --tokenize" is a prompt). */
 static int is_switch(const char *a) {
     static const char *const sw[] = { "--info", "--tokenize", "--all", "--bos", "--special",
-                                      "--ignore-eos", "--ids", "--kv-f16", "-h", "--help" };
+                                      "--ignore-eos", "--ids", "--kv-f16", "--kv-f32", "-h", "--help" };
     for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
         if (strcmp(a, sw[i]) == 0) return 1;
     return strchr(a, '=') != NULL;   /* --flag=value */

@@ -105,11 +105,18 @@ int32_t llm_sampler_sample(llm_sampler *s, const float *logits);
 void llm_sampler_apply_penalties(const llm_sampler *s, float *logits);
 
 /* ---- Contexts -------------------------------------------------------- */
+/* What the KV cache stores. AUTO, the default: F16 when every layer matrix
+ * is quantized (their inputs are rounded to 8 bits already, and the
+ * cache's 2^-11 rounding moves the logits no more than any other rounding
+ * change does; half the cache traffic, which at long context is most of
+ * attention's time), else F32 (F32/F16/BF16 models stay exact). */
+typedef enum { LLM_KV_AUTO = 0, LLM_KV_F32, LLM_KV_F16 } llm_kv_type;
+
 typedef struct {
     int n_ctx;        /* positions in the KV cache; 0: the model's context_length */
     int n_threads;    /* >= 1 */
     int n_batch;      /* tokens per forward pass when evaluating a prompt (at most 256) */
-    bool kv_f16;      /* store K/V as F16 (default F32: exact) */
+    llm_kv_type kv_type;   /* see llm_kv_type; default AUTO */
     /* Pin thread i (0: the calling thread) to one CPU: "auto" or a list
      * like "0,2-3" (cpu_pin.h); "" none; NULL (the default) takes
      * WASMLET_PIN from the environment, unset meaning none. */
@@ -122,6 +129,8 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *p,
 void llm_context_free(llm_context *c);
 const llm_model *llm_context_model(const llm_context *c);
 int llm_context_n_ctx(const llm_context *c);
+/* The cache's element type as chosen: GGML_F32 or GGML_F16. */
+uint32_t llm_context_kv_type(const llm_context *c);
 /* Bytes of the KV cache backed by memory now (the cache is mapped for
  * n_ctx positions and backed as it is written; 0 if that cannot be told). */
 size_t llm_kv_resident_bytes(const llm_context *c);

@@ -18,8 +18,8 @@
  * BENCH_LONG=1, generation at position 2000 against position 50 (2
  * threads; the prompt of 2000 tokens is evaluated once).
  * Environment: BENCH_RUNS (default 3), BENCH_TG (tokens generated per
- * run, default 128), BENCH_LONG, BENCH_KV_F16=1 (an F16 KV cache, as
- * wasmlet-llm --kv-f16; the default is F32). */
+ * run, default 128), BENCH_LONG, BENCH_KV=f32|f16 (the KV cache's type,
+ * as wasmlet-llm --kv-f32 / --kv-f16; the default is the engine's auto). */
 #define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +35,17 @@
 enum { PP = 512, MAX_TYPES = 16 };
 static int TG = 128;
 
-/* The engine's defaults, with the KV cache type BENCH_KV_F16 asks for. */
+/* The engine's defaults, with the KV cache type BENCH_KV asks for. */
 static llm_context_params bench_params(void) {
     llm_context_params p = llm_context_default_params();
-    const char *e = getenv("BENCH_KV_F16");
-    p.kv_f16 = e && strcmp(e, "1") == 0;
+    const char *e = getenv("BENCH_KV");
+    p.kv_type = !e ? LLM_KV_AUTO : strcmp(e, "f32") == 0 ? LLM_KV_F32 : strcmp(e, "f16") == 0 ? LLM_KV_F16
+                                                                                         : LLM_KV_AUTO;
     return p;
+}
+static const char *kv_name(void) {
+    const llm_kv_type t = bench_params().kv_type;
+    return t == LLM_KV_F32 ? "F32" : t == LLM_KV_F16 ? "F16" : "auto (F16 for quantized weights, else F32)";
 }
 
 static double now_s(void) {
@@ -159,7 +164,8 @@ static double gen_at(llm_context *c, int pos, int n) {
  * Each position has its own context: generating at 50 in the long one
  * would leave it 82 positions long, and every later "position 2000" run
  * would really run at 82 (the mistake this bench made until session 5). */
-static void long_context(const llm_model *m, int runs, double *at50, double *at2000, double *ratio) {
+static void long_context(const llm_model *m, int runs, double *at50, double *at2000, double *ratio,
+                         const char **kv) {
     enum { LONG = 2000, SHORT = 50 };
     llm_context_params p = bench_params();
     p.n_ctx = LONG + 64;
@@ -177,6 +183,7 @@ static void long_context(const llm_model *m, int runs, double *at50, double *at2
         llm_context_free(cs);
         return;
     }
+    *kv = llm_context_kv_type(c) == GGML_F16 ? "F16" : "F32";
     double a[16], b[16], q[16];
     for (int r = 0; r < runs; r++) {   /* interleaved, so load changes hit both */
         b[r] = gen_at(c, LONG, 32);
@@ -221,9 +228,10 @@ int main(int argc, char **argv) {
     printf("kernels: %s (cpu: %s)\n", kn ? kn->name : "none", kn_cpu_features());
     printf("load average at start: %s", loadavg());
     printf("TinyLlama-1.1B shape, random weights; pp %d tokens, tg %d tokens; median of %d runs; KV cache %s\n\n",
-           PP, TG, runs, bench_params().kv_f16 ? "F16" : "F32");
+           PP, TG, runs, kv_name());
     double pp_r[MAX_TYPES][3], tg_r[MAX_TYPES][3], tgb_r[MAX_TYPES][3], tgn_r[MAX_TYPES][3], mb[MAX_TYPES], open_ms[MAX_TYPES],
         first_ms[MAX_TYPES], l50[MAX_TYPES], l2000[MAX_TYPES], lratio[MAX_TYPES];
+    const char *kvt[MAX_TYPES];
     const bool longctx = getenv("BENCH_LONG") && atoi(getenv("BENCH_LONG")) > 0;
     for (int i = 0; i < n_types; i++) {
         char path[1024];
@@ -250,7 +258,8 @@ int main(int argc, char **argv) {
             if (!measure(m, mb[i], t, runs, &pp_r[i][t], &tg_r[i][t], &tgb_r[i][t], &tgn_r[i][t])) return 1;
         }
         l50[i] = l2000[i] = lratio[i] = 0;
-        if (longctx) long_context(m, runs, &l50[i], &l2000[i], &lratio[i]);
+        kvt[i] = "-";
+        if (longctx) long_context(m, runs, &l50[i], &l2000[i], &lratio[i], &kvt[i]);
         llm_model_free(m);
         measure_bw(bw);
     }
@@ -266,10 +275,10 @@ int main(int argc, char **argv) {
                    types[i], mb[i], t, pp_r[i][t], tg_r[i][t], roof, 100.0 * tg_r[i][t] / roof,
                    tgb_r[i][t], 100.0 * tgb_r[i][t] / roof, tgn_r[i][t]);
         }
-    printf("\n| type   | open ms (map + repack) | first token ms | tg at pos 50 | tg at pos 2000 | ratio (median of runs) |\n");
-    printf("|--------|-----------------------:|---------------:|-------------:|---------------:|-----------------------:|\n");
+    printf("\n| type   | open ms (map + repack) | first token ms | KV cache | tg at pos 50 | tg at pos 2000 | ratio (median of runs) |\n");
+    printf("|--------|-----------------------:|---------------:|---------:|-------------:|---------------:|-----------------------:|\n");
     for (int i = 0; i < n_types; i++)
-        printf("| %-6s | %22.0f | %14.0f | %12.2f | %14.2f | %22.2f |\n", types[i], open_ms[i], first_ms[i],
-               l50[i], l2000[i], lratio[i]);
+        printf("| %-6s | %22.0f | %14.0f | %8s | %12.2f | %14.2f | %22.2f |\n", types[i], open_ms[i], first_ms[i],
+               kvt[i], l50[i], l2000[i], lratio[i]);
     return 0;
 }

@@ -60,6 +60,15 @@ for bad in "x" "0-" "1-0" "0,,0" "0;1" "99999" "1023" "0"; do
 done
 expect 1 env WASMLET_PIN=bogus "$llm" -m "$m" -n 1
 grep -q "WASMLET_PIN" "$work/err" || fail "WASMLET_PIN=bogus: $(cat "$work/err")"
+# KV cache type: F32 for an F32 model, F16 for a quantized one, flags override
+expect 0 "$llm" -m "$m" -n 2 --ids
+grep -q '^load: .*; KV cache F32$' "$work/err" || fail "F32 model: $(grep '^load' "$work/err")"
+expect 0 "$llm" -m "$m" -n 2 --ids --kv-f16
+grep -q '^load: .*; KV cache F16$' "$work/err" || fail "--kv-f16: $(grep '^load' "$work/err")"
+expect 0 "$llm" -m "$work/a.gguf" -n 2 --ids
+grep -q '^load: .*; KV cache F16$' "$work/err" || fail "Q4_0 model: $(grep '^load' "$work/err")"
+expect 0 "$llm" -m "$work/a.gguf" -n 2 --ids --kv-f32
+grep -q '^load: .*; KV cache F32$' "$work/err" || fail "--kv-f32: $(grep '^load' "$work/err")"
 
 if [ ! -d "$shared" ]; then
     echo "test_cli: no shared data: golden checks skipped" >&2

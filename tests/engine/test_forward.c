@@ -2,7 +2,7 @@
  * shared data needed): batched prompt evaluation equals token-by-token
  * evaluation, 1 and 2 threads give identical results, truncating the KV
  * cache and re-evaluating reproduces the logits, F16 KV stays close to
- * F32, qwen2 (biases, neox RoPE) passes the same checks, embeddings
+ * F32, the KV cache type follows the weights unless asked, qwen2 (biases, neox RoPE) passes the same checks, embeddings
  * are unit length, and bad evaluation requests are refused.
  * Usage: test_forward WORKDIR */
 #define _POSIX_C_SOURCE 200809L   /* stat */
@@ -19,7 +19,7 @@ static float *run(const llm_model *m, int threads, int batch, bool kv_f16) {
     p.n_ctx = 64;
     p.n_threads = threads;
     p.n_batch = batch ? batch : 1;
-    p.kv_f16 = kv_f16;
+    p.kv_type = kv_f16 ? LLM_KV_F16 : LLM_KV_F32;
     char err[256];
     llm_context *c = llm_context_new(m, &p, err, sizeof err);
     REQUIRE(c != NULL, "%s", err);
@@ -119,6 +119,41 @@ static void check_truncate(const char *path) {
     llm_model_free(m);
 }
 
+/* The KV cache's type: AUTO gives F16 for a model whose layer matrices
+ * are all quantized and F32 otherwise; F32/F16 are taken as asked; the
+ * cache is sized by it; an unknown value is refused. */
+static void check_kv_type(const char *f32_path, const char *q_path) {
+    llm_model *f = t_open(f32_path), *q = t_open(q_path);
+    const llm_kv_type kinds[] = {LLM_KV_AUTO, LLM_KV_F32, LLM_KV_F16};
+    const uint32_t want_f[] = {GGML_F32, GGML_F32, GGML_F16}, want_q[] = {GGML_F16, GGML_F32, GGML_F16};
+    char err[256];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 2; j++) {
+            llm_context_params p = llm_context_default_params();
+            p.n_ctx = 64;
+            p.kv_type = kinds[i];
+            llm_context *c = llm_context_new(j ? q : f, &p, err, sizeof err);
+            REQUIRE(c != NULL, "%s", err);
+            const uint32_t want = j ? want_q[i] : want_f[i];
+            CHECK(llm_context_kv_type(c) == want, "kv_type %d on the %s model: %u", (int)kinds[i],
+                  j ? "Q4_0" : "F32", llm_context_kv_type(c));
+            REQUIRE(llm_eval(c, seq, 20, false, err, sizeof err), "%s", err);
+            const llm_hparams *hp = llm_model_hparams(j ? q : f);
+            const size_t row = (size_t)hp->head_dim * (want == GGML_F16 ? 2 : 4);
+            const size_t written = (size_t)2 * hp->n_layer * hp->n_head_kv * 20 * row;
+            CHECK(llm_kv_resident_bytes(c) >= written, "%s model, kv_type %d: resident %zu < %zu written",
+                  j ? "Q4_0" : "F32", (int)kinds[i], llm_kv_resident_bytes(c), written);
+            llm_context_free(c);
+        }
+    llm_context_params p = llm_context_default_params();
+    p.n_ctx = 64;
+    p.kv_type = (llm_kv_type)7;
+    CHECK(llm_context_new(f, &p, err, sizeof err) == NULL && strstr(err, "KV cache type 7"),
+          "unknown KV cache type: %s", err);
+    llm_model_free(f);
+    llm_model_free(q);
+}
+
 /* Two contexts on one model do not disturb each other. */
 static void check_shared_model(const char *path) {
     llm_model *m = t_open(path);
@@ -157,6 +192,7 @@ int main(int argc, char **argv) {
     check_model(qwen, "qwen2 F32", 5e-3);
     check_model(qwen_q8, "qwen2 Q8_0", 0.15);
     check_truncate(llama);
+    check_kv_type(llama, wide);
     check_shared_model(llama);
 
     llm_model *q = t_open(qwen);
