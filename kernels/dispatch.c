@@ -193,6 +193,10 @@ const kn_ops *kn_get_isa(kn_isa isa) {
     return table(isa);
 }
 
+int kn_k_block(const kn_ops *o, int head_dim, uint32_t kv_type) {
+    return o && o->k_blocks && kn_attn16_native(head_dim, kv_type) ? KN_K_BLOCK : 0;
+}
+
 int kn_cpu_has_avx512bf16(void) {
     pthread_once(&g_once, init);
     return usable(KN_AVX512) && g_cpu.avx512bf16;

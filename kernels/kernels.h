@@ -59,7 +59,8 @@ typedef struct kn_ops {
     /* n_q query heads that share one K/V head (a GQA group) over n_pos
      * cached positions; for each head h (q and out rows h*head_dim on):
      *   s[p] = scale * dot(q_h, K[p]); a = softmax(s); out_h = sum_p a[p] * V[p]
-     * K[p] at k + p*kv_stride bytes, V likewise; kv_type GGML_F32 or GGML_F16.
+     * V[p] at v + p*kv_stride bytes; K[p] likewise, or in 16-position
+     * blocks where kn_k_block() says so; kv_type GGML_F32 or GGML_F16.
      * A head's result does not depend on n_q: the group only lets a table
      * read each cached row once for all its heads. scratch holds at least
      * n_q * (n_pos + head_dim) floats. */
@@ -72,7 +73,23 @@ typedef struct kn_ops {
 
     /* matvec/matmul also take the packed types KN_Q*_R16 below */
     int packs_r16;
+    /* attention reads K in blocks (kn_k_block) where its shape allows */
+    int k_blocks;
 } kn_ops;
+
+/* The K cache layout table o's attention reads for this head size and
+ * cache type: 0, rows (element d of position p at p*kv_stride + d*size);
+ * or KN_K_BLOCK, blocks of 16 positions stored dimension-major (element d
+ * of position p at (p/16)*16*kv_stride + (d*16 + p%16)*size), so the
+ * scores of 16 positions are 16 lanes of plain FMAs with no horizontal
+ * sums. A blocked cache holds whole blocks: n_pos rounded up to 16 rows
+ * of kv_stride bytes (the lanes past n_pos are read, never used). */
+enum { KN_K_BLOCK = 16 };
+int kn_k_block(const kn_ops *o, int head_dim, uint32_t kv_type);
+static inline size_t kn_k_offset(int block, size_t kv_stride, size_t size, int p, int d) {
+    if (!block) return (size_t)p * kv_stride + (size_t)d * size;
+    return (size_t)(p / KN_K_BLOCK) * KN_K_BLOCK * kv_stride + ((size_t)d * KN_K_BLOCK + (size_t)(p % KN_K_BLOCK)) * size;
+}
 
 /* The table chosen for this CPU (and WASMLET_KERNELS). Thread-safe; the
  * first call detects. Returns NULL and prints why if the override names an

@@ -165,6 +165,12 @@ void kn_ref_attention(float *out, const float *q, int n_q, const void *k, const 
                       size_t kv_stride, uint32_t kv_type, int n_pos, int head_dim,
                       float scale, float *scratch);
 float kn_ref_dot_f32(const float *a, const float *b, int n);
+
+/* Shapes the AVX-512 attention runs itself (query and output in registers,
+ * K in 16-position blocks); others go to the AVX2 version, on rows. */
+static inline int kn_attn16_native(int head_dim, uint32_t kv_type) {
+    return head_dim > 0 && head_dim % 16 == 0 && head_dim <= 128 && (kv_type == GGML_F32 || kv_type == GGML_F16);
+}
 void kn_ref_axpy(float *y, float a, const float *x, int n);
 
 /* One weight row against one quantized activation row (scalar). */

@@ -591,40 +591,13 @@ static void a512_softmax(float *x, int n) {
 static void a512_silu_mul(float *g, const float *u, int n) { kn_ops_avx2.silu_mul(g, u, n); }
 
 /* Attention with the query and the output held in registers (head_dim a
- * multiple of 16, at most 128): per cached position one pass of loads and
- * FMAs for K, one for V, no loads or stores of out. Other shapes use the
- * AVX2 version. */
+ * multiple of 16, at most 128; kn_attn16_native): K in 16-position blocks
+ * (kernels.h), so scores are plain FMAs 16 positions wide; V in rows, one
+ * pass of loads and FMAs per position, no loads or stores of out. Other
+ * shapes use the AVX2 version, on rows. */
 AI __m512 kv16(int f16, const uint8_t *row, int j) {
     if (f16) return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row + 32 * j)));
     return _mm512_loadu_ps((const float *)row + 16 * j);
-}
-
-/* q . K[p], 16 lanes of partial sums. */
-AI __m512 qk16(int f16, int nv, const __m512 *qv, const uint8_t *kr) {
-    __m512 acc = _mm512_mul_ps(kv16(f16, kr, 0), qv[0]);
-    for (int j = 1; j < nv; j++) acc = _mm512_fmadd_ps(kv16(f16, kr, j), qv[j], acc);
-    return acc;
-}
-
-/* The horizontal sums of 16 vectors in one: a reduction per position
- * costs ~10 instructions, this ~2 per position. Lanes are paired as
- * _mm512_reduce_add_ps pairs them (i+8, then i+4, i+2, i+1), so a score
- * has the same bits in a block of 16 as alone. Vector s(p) = 4*(p%4) +
- * p/4 must hold position p's sums: the four steps transpose 4x4 blocks,
- * and this order undoes it (lane p of the result is position p). */
-AI __m512 sum16(const __m512 *a) {
-    __m512 b[8], c[4], d[2];
-    for (int i = 0; i < 8; i++)
-        b[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0x44),
-                             _mm512_shuffle_f32x4(a[2 * i], a[2 * i + 1], 0xEE));
-    for (int i = 0; i < 4; i++)
-        c[i] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * i], b[2 * i + 1], 0x88),
-                             _mm512_shuffle_f32x4(b[2 * i], b[2 * i + 1], 0xDD));
-    for (int i = 0; i < 2; i++)
-        d[i] = _mm512_add_ps(_mm512_shuffle_ps(c[2 * i], c[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                             _mm512_shuffle_ps(c[2 * i], c[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-    return _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                         _mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
 /* The group's heads take turns on each block of cached rows while it is
@@ -690,36 +663,37 @@ AI void v_block(int f16, int nv, int nh, float *out, float *O2, const float *S, 
         }
 }
 
-/* Heads h and h+1 (q: their two rows) against the 8 K rows from
- * kb + i0 rows: each row is loaded once for both. sum16 takes the 16
- * vectors as 16 "positions", head h's 8 in lanes 0-7 and head h+1's in
- * 8-15; each score is still one vector summed in reduce_add's order. */
-AI void k_pair(int f16, int nv, const float *q, const uint8_t *kb, size_t kv_stride, __m512 vscale, float *S,
-               int n_pos, int i0) {
-    __m512 qa[4], qb[4], acc[16];
-    for (int j = 0; j < nv; j++) {
-        qa[j] = _mm512_loadu_ps(q + 16 * j);
-        qb[j] = _mm512_loadu_ps(q + 16 * nv + 16 * j);
-    }
+/* Scores of nh (1..8) heads (q: their rows) for one block of 16
+ * positions in the blocked K layout (kernels.h): per head one FMA chain
+ * for even and one for odd dimensions, added, scaled: 16 positions per
+ * instruction with no horizontal sums. Only the first m lanes are valid:
+ * a partial block loads whole (the cache holds whole blocks) and stores
+ * m. A head's scores do not depend on its neighbours. */
+AI void k_block(int f16, int nv, int nh, const float *q, const uint8_t *kb, __m512 vscale, float *S, int n_pos,
+                int m) {
+    const int hd = 16 * nv;
+    __m512 a[8], b[8];
+    for (int g = 0; g < nh; g++) a[g] = b[g] = _mm512_setzero_ps();
+#pragma GCC unroll 4
+    for (int d = 0; d < hd; d += 2) {
+        __m512 k0, k1;
+        if (f16) {
+            k0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kb + 32 * (size_t)d)));
+            k1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kb + 32 * (size_t)d + 32)));
+        } else {
+            k0 = _mm512_loadu_ps((const float *)kb + 16 * d);
+            k1 = _mm512_loadu_ps((const float *)kb + 16 * d + 16);
+        }
 #pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) {
-        const uint8_t *kr = kb + (size_t)(i0 + i) * kv_stride;
-        __m512 x[4];
-        for (int j = 0; j < nv; j++) {
-            x[j] = kv16(f16, kr, j);
-            __asm__("" : "+v"(x[j]));   /* one load for both heads */
+        for (int g = 0; g < nh; g++) {
+            a[g] = _mm512_fmadd_ps(_mm512_set1_ps(q[(size_t)g * hd + d]), k0, a[g]);
+            b[g] = _mm512_fmadd_ps(_mm512_set1_ps(q[(size_t)g * hd + d + 1]), k1, b[g]);
         }
-        __m512 a = _mm512_mul_ps(x[0], qa[0]), b = _mm512_mul_ps(x[0], qb[0]);
-        for (int j = 1; j < nv; j++) {
-            a = _mm512_fmadd_ps(x[j], qa[j], a);
-            b = _mm512_fmadd_ps(x[j], qb[j], b);
-        }
-        acc[4 * (i % 4) + i / 4] = a;              /* "position" i */
-        acc[4 * ((i + 8) % 4) + (i + 8) / 4] = b;  /* "position" 8 + i */
     }
-    const __m512 r = _mm512_mul_ps(vscale, sum16(acc));
-    _mm256_storeu_ps(S + i0, _mm512_castps512_ps256(r));
-    _mm256_storeu_ps(S + n_pos + i0, _mm512_extractf32x8_ps(r, 1));
+    const __mmask16 keep = m >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << m) - 1);
+#pragma GCC unroll 8
+    for (int g = 0; g < nh; g++)
+        _mm512_mask_storeu_ps(S + (size_t)g * n_pos, keep, _mm512_mul_ps(vscale, _mm512_add_ps(a[g], b[g])));
 }
 
 AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const uint8_t *k, const uint8_t *v,
@@ -733,38 +707,35 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
      * V's first AHEAD during K's last (else each phase starts on misses). */
     prefetch_rows(k, kv_stride, n_pos < AHEAD * KB ? n_pos : AHEAD * KB, row);
     int p = 0;
-    for (; p + KB <= n_pos; p += KB) {
+    for (; p < n_pos; p += KB) {
         const uint8_t *kb = k + (size_t)p * kv_stride;
+        const int m = n_pos - p < KB ? n_pos - p : KB;
         const int kpf = n_pos - p - AHEAD * KB < KB ? n_pos - p - AHEAD * KB : KB, kper = (KB + n_q - 1) / n_q;
-        for (int h = 0; h < n_q;) {
-            const int nh = nv <= 4 && h + 2 <= n_q ? 2 : 1;
-            for (int g = h; g < h + nh; g++)
-                if (g * kper < kpf) {
-                    prefetch_share(kb + (size_t)(AHEAD * KB) * kv_stride, kv_stride, kpf, g, kper, row);
-                } else {   /* K's last AHEAD blocks: V's first AHEAD */
-                    const int vb0 = (p / KB - (n_pos / KB - AHEAD)) * VB;
-                    if (vb0 >= 0 && vb0 < n_pos)
-                        prefetch_share(v + (size_t)vb0 * kv_stride, kv_stride, n_pos - vb0 < VB ? n_pos - vb0 : VB,
-                                       g, vper, row);
-                }
-            if (nh == 2) {
-                k_pair(f16, nv, q + (size_t)h * hd, kb, kv_stride, vscale, S + (size_t)h * n_pos + p, n_pos, 0);
-                k_pair(f16, nv, q + (size_t)h * hd, kb, kv_stride, vscale, S + (size_t)h * n_pos + p, n_pos, 8);
-            } else {
-                __m512 qv[8], acc[KB];
-                for (int j = 0; j < nv; j++) qv[j] = _mm512_loadu_ps(q + (size_t)h * hd + 16 * j);
-#pragma GCC unroll 16
-                for (int i = 0; i < KB; i++) acc[4 * (i % 4) + i / 4] = qk16(f16, nv, qv, kb + (size_t)i * kv_stride);
-                _mm512_storeu_ps(S + (size_t)h * n_pos + p, _mm512_mul_ps(vscale, sum16(acc)));
+        for (int g = 0; g < n_q; g++)
+            if (g * kper < kpf) {
+                prefetch_share(kb + (size_t)(AHEAD * KB) * kv_stride, kv_stride, kpf, g, kper, row);
+            } else {   /* K's last AHEAD blocks: V's first AHEAD */
+                const int vb0 = (p / KB - ((n_pos + KB - 1) / KB - AHEAD)) * VB;
+                if (vb0 >= 0 && vb0 < n_pos)
+                    prefetch_share(v + (size_t)vb0 * kv_stride, kv_stride, n_pos - vb0 < VB ? n_pos - vb0 : VB, g,
+                                   vper, row);
             }
-            h += nh;
+        for (int h = 0; h < n_q; h += 8) {
+            const float *qh = q + (size_t)h * hd;
+            float *Sh = S + (size_t)h * n_pos + p;
+            switch (n_q - h < 8 ? n_q - h : 8) {   /* constant head counts keep the sums in registers */
+            case 1: k_block(f16, nv, 1, qh, kb, vscale, Sh, n_pos, m); break;
+            case 2: k_block(f16, nv, 2, qh, kb, vscale, Sh, n_pos, m); break;
+            case 3: k_block(f16, nv, 3, qh, kb, vscale, Sh, n_pos, m); break;
+            case 4: k_block(f16, nv, 4, qh, kb, vscale, Sh, n_pos, m); break;
+            case 5: k_block(f16, nv, 5, qh, kb, vscale, Sh, n_pos, m); break;
+            case 6: k_block(f16, nv, 6, qh, kb, vscale, Sh, n_pos, m); break;
+            case 7: k_block(f16, nv, 7, qh, kb, vscale, Sh, n_pos, m); break;
+            default: k_block(f16, nv, 8, qh, kb, vscale, Sh, n_pos, m); break;
+            }
         }
     }
     for (int h = 0; h < n_q; h++) {
-        __m512 qv[8];
-        for (int j = 0; j < nv; j++) qv[j] = _mm512_loadu_ps(q + (size_t)h * hd + 16 * j);
-        for (int t = p; t < n_pos; t++)
-            S[(size_t)h * n_pos + t] = scale * _mm512_reduce_add_ps(qk16(f16, nv, qv, k + (size_t)t * kv_stride));
         a512_softmax(S + (size_t)h * n_pos, n_pos);
         memset(out + (size_t)h * hd, 0, sizeof(float) * (size_t)hd);
         memset(O2 + (size_t)h * hd, 0, sizeof(float) * (size_t)hd);
@@ -791,7 +762,7 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
 static void a512_attention(float *out, const float *q, int n_q, const void *k, const void *v, size_t kv_stride,
                            uint32_t kv_type, int n_pos, int head_dim, float scale, float *scratch) {
     int f16 = kv_type == GGML_F16;
-    if (head_dim % 16 != 0 || head_dim > 128 || n_pos < 1 || (!f16 && kv_type != GGML_F32)) {
+    if (!kn_attn16_native(head_dim, kv_type) || n_pos < 1) {
         kn_ops_avx2.attention(out, q, n_q, k, v, kv_stride, kv_type, n_pos, head_dim, scale, scratch);
         return;
     }
@@ -822,4 +793,5 @@ const kn_ops kn_ops_avx512 = {
     .dot_f32 = a512_dot_f32,
     .axpy = a512_axpy,
     .packs_r16 = 1,
+    .k_blocks = 1,
 };

@@ -121,7 +121,9 @@ llm_context *llm_context_new(const llm_model *m, const llm_context_params *param
     const size_t B = (size_t)p.n_batch, F = (size_t)hp->n_ff, T = (size_t)p.n_ctx;
     c->kv_type = pick_kv_type(m, p.kv_type);
     c->kv_row_bytes = (size_t)hp->head_dim * (c->kv_type == GGML_F16 ? 2 : 4);
-    c->kv_head_bytes = T * c->kv_row_bytes;
+    c->k_block = kn_k_block(c->kn, hp->head_dim, c->kv_type);
+    /* Whole 16-position blocks, for a blocked K (kernels.h); V alike. */
+    c->kv_head_bytes = (T + KN_K_BLOCK - 1) / KN_K_BLOCK * KN_K_BLOCK * c->kv_row_bytes;
     /* One anonymous mapping: page-aligned, so every 64-byte row sits on
      * cache lines (calloc's large blocks start 16 bytes into a page, and
      * attention's row loads then each touched one more line: 1.7x slower

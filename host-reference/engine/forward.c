@@ -191,19 +191,27 @@ static void rmsnorm_rows(const kn_ops *kn, float *out, const float *x, const flo
     for (int b = 0; b < nb; b++) kn->rmsnorm(out + (size_t)b * n, x + (size_t)b * n, w, n, eps);
 }
 
-/* Row b of src (n_kv heads of hd floats) goes to each head's row at
- * position pos+b. */
-static void store_kv(llm_context *c, uint8_t *cache, const float *src, int nb, int n_kv, int hd) {
+/* Row b of src (n_kv heads of hd floats) goes to each head's cache at
+ * position pos+b, in the layout `block` names (kn_k_block: V is always
+ * rows, K may be 16-position blocks). */
+static void store_kv(llm_context *c, uint8_t *cache, const float *src, int nb, int n_kv, int hd, int block) {
+    const size_t size = c->kv_type == GGML_F32 ? 4 : 2;
     for (int b = 0; b < nb; b++)
         for (int h = 0; h < n_kv; h++) {
-            uint8_t *dst = cache + (size_t)h * c->kv_head_bytes + (size_t)(c->pos + b) * c->kv_row_bytes;
+            uint8_t *head = cache + (size_t)h * c->kv_head_bytes;
+            const int pos = c->pos + b;
             const float *s = src + ((size_t)b * (size_t)n_kv + (size_t)h) * (size_t)hd;
-            if (c->kv_type == GGML_F32) {
-                memcpy(dst, s, (size_t)hd * sizeof(float));
-            } else {
-                for (int i = 0; i < hd; i++) {
+            if (!block && size == 4) {
+                memcpy(head + (size_t)pos * c->kv_row_bytes, s, (size_t)hd * sizeof(float));
+                continue;
+            }
+            for (int i = 0; i < hd; i++) {
+                uint8_t *dst = head + kn_k_offset(block, c->kv_row_bytes, size, pos, i);
+                if (size == 4) {
+                    memcpy(dst, &s[i], 4);
+                } else {
                     uint16_t v = kn_f32_to_f16(s[i]);
-                    memcpy(dst + 2 * (size_t)i, &v, 2);
+                    memcpy(dst, &v, 2);
                 }
             }
         }
@@ -250,8 +258,8 @@ void llm_forward(llm_context *c, const int32_t *tokens, int nb, float *logits, b
             kn->rope(c->q + (size_t)b * E, hp->n_head, hd, hp->n_rot, cs, hp->rope_neox);
             kn->rope(c->k + (size_t)b * KV, hp->n_head_kv, hd, hp->n_rot, cs, hp->rope_neox);
         }
-        store_kv(c, c->k_cache[l], c->k, nb, hp->n_head_kv, hd);
-        store_kv(c, c->v_cache[l], c->v, nb, hp->n_head_kv, hd);
+        store_kv(c, c->k_cache[l], c->k, nb, hp->n_head_kv, hd, c->k_block);
+        store_kv(c, c->v_cache[l], c->v, nb, hp->n_head_kv, hd, 0);
         attn_job aj = {c, l, nb};
         if ((size_t)nb * (size_t)(c->pos + nb) * (size_t)E < SMALL_JOB) attn_worker(&aj, 0, 1, 0);
         else llm_pool_run(c->pool, attn_worker, &aj, attn_chunks(c, nb * hp->n_head_kv));

@@ -55,6 +55,7 @@ struct llm_context {
      * attention then reads one contiguous run instead of a row out of
      * every n_head_kv (fewer pages and an even stream for the prefetcher). */
     uint32_t kv_type;          /* GGML_F32 or GGML_F16 */
+    int k_block;               /* K's layout: kn_k_block() (0: rows like V) */
     size_t kv_row_bytes;       /* one head's row: head_dim elements */
     size_t kv_head_bytes;      /* n_ctx rows */
     uint8_t **k_cache, **v_cache;   /* per layer, into kv_map */

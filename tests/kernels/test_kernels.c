@@ -460,38 +460,47 @@ static void test_isa_ops(const kn_ops *o) {
     /* attention over F32 and F16 caches, one head and query groups: every
      * head of a group against the scalar reference, and bit for bit what
      * the same table gives that head alone (a head must not depend on its
-     * group). Lengths around the SIMD blocks of 16 and 32 positions. */
+     * group). Lengths around the SIMD blocks of 16 and 32 positions. The
+     * table reads K in its own layout (kn_k_block), the reference rows;
+     * a blocked cache's lanes past n_pos hold junk the table must ignore. */
     static const int at[][3] = {{1, 64, 1}, {7, 64, 1}, {100, 128, 1}, {33, 16, 1}, {5, 48, 1},
-                                {16, 64, 8}, {48, 64, 3}, {97, 64, 8}, {31, 128, 2}, {65, 32, 4}};
-    enum { NQ = 8, HD = 128, NP = 128 };
+                                {16, 64, 8}, {48, 64, 3}, {97, 64, 8}, {31, 128, 2}, {65, 32, 4},
+                                {50, 64, 12}, {18, 32, 11}};   /* groups past 8 heads go in parts */
+    enum { NQ = 12, HD = 128, NP = 128 };
     static float qs[NQ * HD], got[NQ * HD], ref[HD], alone[HD], sc1[NQ * (NP + HD)], sc2[NQ * (NP + HD)];
     for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
         const int np = at[k][0], hd = at[k][1], nq = at[k][2];
         for (int f16 = 0; f16 < 2; f16++) {
             size_t es = f16 ? 2 : 4, stride = es * (size_t)hd * 3;   /* interleaved heads */
-            uint8_t *K = malloc(stride * np), *V = malloc(stride * np);
+            const uint32_t kt = f16 ? GGML_F16 : GGML_F32;
+            const int kb = kn_k_block(o, hd, kt), whole = (np + 15) / 16 * 16;
+            CHECK(kn_k_block(S, hd, kt) == 0, "scalar table asks for blocked K");
+            uint8_t *K = malloc(stride * np), *V = malloc(stride * np), *Ko = malloc(stride * whole);
+            for (size_t i = 0; i < stride * whole; i++) Ko[i] = (uint8_t)(0x3c + i % 7);   /* finite junk */
             for (int p = 0; p < np; p++)
                 for (int i = 0; i < hd; i++) {
                     float kv[2] = {gauss(), gauss()};
+                    const size_t ko = kn_k_offset(kb, stride, es, p, i);
                     if (f16) {
                         uint16_t hk = kn_f32_to_f16(kv[0]), hv = kn_f32_to_f16(kv[1]);
                         memcpy(K + p * stride + 2 * i, &hk, 2); memcpy(V + p * stride + 2 * i, &hv, 2);
+                        memcpy(Ko + ko, &hk, 2);
                     } else {
                         memcpy(K + p * stride + 4 * i, &kv[0], 4); memcpy(V + p * stride + 4 * i, &kv[1], 4);
+                        memcpy(Ko + ko, &kv[0], 4);
                     }
                 }
             fill(qs, nq * hd, D_GAUSS);
             const float scale = 1.0f / sqrtf((float)hd);
-            const uint32_t kt = f16 ? GGML_F16 : GGML_F32;
-            o->attention(got, qs, nq, K, V, stride, kt, np, hd, scale, sc2);
+            o->attention(got, qs, nq, Ko, V, stride, kt, np, hd, scale, sc2);
             for (int h = 0; h < nq; h++) {
                 S->attention(ref, qs + h * hd, 1, K, V, stride, kt, np, hd, scale, sc1);
-                o->attention(alone, qs + h * hd, 1, K, V, stride, kt, np, hd, scale, sc1);
+                o->attention(alone, qs + h * hd, 1, Ko, V, stride, kt, np, hd, scale, sc1);
                 cmp_f(f16 ? "attention f16" : "attention f32", o->name, got + h * hd, ref, hd, 1e-5, 1e-5);
                 CHECK(memcmp(got + h * hd, alone, sizeof(float) * (size_t)hd) == 0,
                       "attention [%s] n_pos %d group %d head %d differs from the head alone", o->name, np, nq, h);
             }
-            free(K); free(V);
+            free(K); free(V); free(Ko);
         }
     }
 }
