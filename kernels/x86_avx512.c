@@ -614,19 +614,14 @@ AI void prefetch_rows(const uint8_t *r, size_t stride, int n, size_t row) {
         for (size_t off = 0; off < row; off += 64) _mm_prefetch((const char *)r + (size_t)i * stride + off, _MM_HINT_T0);
 }
 
-/* Head g's share of prefetching the n rows at blk: rows g*per.. (a block's
- * prefetches are spread over the group's heads: one burst of 64 lines
- * would overflow the miss queue). */
-AI void prefetch_share(const uint8_t *blk, size_t stride, int n, int g, int per, size_t row) {
-    if (g * per < n) prefetch_rows(blk + (size_t)(g * per) * stride, stride, n - g * per < per ? n - g * per : per, row);
-}
-
 /* Heads h..h+nh-1 over the n rows of V at vb (positions p..): even
  * positions add into out, odd ones into O2 (one set of sums would wait an
  * FMA's latency per position). Blocks start even, so a head's sums are
  * the same whether it runs alone or beside another. */
 AI void v_block(int f16, int nv, int nh, float *out, float *O2, const float *S, int h, int hd, int n_pos,
-                int p, int n, const uint8_t *vb, size_t kv_stride) {
+                int p, int n, const uint8_t *vb, size_t kv_stride, const uint8_t *pf, int lines) {
+    const int per = n >= 2 ? (lines + n / 2 - 1) / (n / 2) : 0;
+    int line = 0;
     __m512 o[2][8], o2[2][8];
     for (int g = 0; g < nh; g++)
         for (int j = 0; j < nv; j++) {
@@ -636,6 +631,8 @@ AI void v_block(int f16, int nv, int nh, float *out, float *O2, const float *S, 
     const float *a = S + (size_t)h * n_pos + p;
     int i = 0;
     for (; i + 2 <= n; i += 2) {
+        for (int t = 0; t < per; t++, line++)
+            if (line < lines) _mm_prefetch((const char *)pf + 64 * (size_t)line, _MM_HINT_T0);
         const uint8_t *vr = vb + (size_t)i * kv_stride;
         __m512 x[8], y[8];
         for (int j = 0; j < nv; j++) {
@@ -668,14 +665,18 @@ AI void v_block(int f16, int nv, int nh, float *out, float *O2, const float *S, 
  * for even and one for odd dimensions, added, scaled: 16 positions per
  * instruction with no horizontal sums. Only the first m lanes are valid:
  * a partial block loads whole (the cache holds whole blocks) and stores
- * m. A head's scores do not depend on its neighbours. */
+ * m. A head's scores do not depend on its neighbours. Meanwhile the
+ * `lines` cache lines at pf are prefetched, a few per step. */
 AI void k_block(int f16, int nv, int nh, const float *q, const uint8_t *kb, __m512 vscale, float *S, int n_pos,
-                int m) {
-    const int hd = 16 * nv;
+                int m, const uint8_t *pf, int lines) {
+    const int hd = 16 * nv, per = (lines + hd / 2 - 1) / (hd / 2);
     __m512 a[8], b[8];
     for (int g = 0; g < nh; g++) a[g] = b[g] = _mm512_setzero_ps();
+    int line = 0;
 #pragma GCC unroll 4
     for (int d = 0; d < hd; d += 2) {
+        for (int t = 0; t < per; t++, line++)
+            if (line < lines) _mm_prefetch((const char *)pf + 64 * (size_t)line, _MM_HINT_T0);
         __m512 k0, k1;
         if (f16) {
             k0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kb + 32 * (size_t)d)));
@@ -702,36 +703,35 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
     const size_t row = (size_t)nv * (f16 ? 32 : 64);
     float *S = scratch, *O2 = scratch + (size_t)n_q * n_pos;   /* scores; odd-position sums */
     const __m512 vscale = _mm512_set1_ps(scale);
-    const int vper = (VB + n_q - 1) / n_q;
     /* The blocks the loops' look-ahead never covers: K's first AHEAD now,
      * V's first AHEAD during K's last (else each phase starts on misses). */
-    prefetch_rows(k, kv_stride, n_pos < AHEAD * KB ? n_pos : AHEAD * KB, row);
-    int p = 0;
-    for (; p < n_pos; p += KB) {
-        const uint8_t *kb = k + (size_t)p * kv_stride;
-        const int m = n_pos - p < KB ? n_pos - p : KB;
-        const int kpf = n_pos - p - AHEAD * KB < KB ? n_pos - p - AHEAD * KB : KB, kper = (KB + n_q - 1) / n_q;
-        for (int g = 0; g < n_q; g++)
-            if (g * kper < kpf) {
-                prefetch_share(kb + (size_t)(AHEAD * KB) * kv_stride, kv_stride, kpf, g, kper, row);
-            } else {   /* K's last AHEAD blocks: V's first AHEAD */
-                const int vb0 = (p / KB - ((n_pos + KB - 1) / KB - AHEAD)) * VB;
-                if (vb0 >= 0 && vb0 < n_pos)
-                    prefetch_share(v + (size_t)vb0 * kv_stride, kv_stride, n_pos - vb0 < VB ? n_pos - vb0 : VB, g,
-                                   vper, row);
-            }
+    const int nkb = (n_pos + KB - 1) / KB, nvb = (n_pos + VB - 1) / VB;
+    prefetch_rows(k, kv_stride, (nkb < AHEAD ? nkb : AHEAD) * KB, row);
+    for (int bi = 0; bi < nkb; bi++) {
+        const int p = bi * KB, m = n_pos - p < KB ? n_pos - p : KB;
+        const uint8_t *kb = k + (size_t)p * kv_stride, *pf = NULL;
+        int lines = 0;
+        if (bi + AHEAD < nkb) {   /* a K block's lines span all of it (dimension-major) */
+            pf = kb + (size_t)(AHEAD * KB) * kv_stride;
+            lines = (int)(KB * row / 64);
+        } else if ((bi - (nkb - AHEAD)) * VB < n_pos) {
+            const int vp = (bi - (nkb - AHEAD)) * VB;
+            pf = v + (size_t)vp * kv_stride;
+            lines = (int)((size_t)(n_pos - vp < VB ? n_pos - vp : VB) * kv_stride / 64);
+        }
         for (int h = 0; h < n_q; h += 8) {
             const float *qh = q + (size_t)h * hd;
             float *Sh = S + (size_t)h * n_pos + p;
+            const int pl = h == 0 ? lines : 0;
             switch (n_q - h < 8 ? n_q - h : 8) {   /* constant head counts keep the sums in registers */
-            case 1: k_block(f16, nv, 1, qh, kb, vscale, Sh, n_pos, m); break;
-            case 2: k_block(f16, nv, 2, qh, kb, vscale, Sh, n_pos, m); break;
-            case 3: k_block(f16, nv, 3, qh, kb, vscale, Sh, n_pos, m); break;
-            case 4: k_block(f16, nv, 4, qh, kb, vscale, Sh, n_pos, m); break;
-            case 5: k_block(f16, nv, 5, qh, kb, vscale, Sh, n_pos, m); break;
-            case 6: k_block(f16, nv, 6, qh, kb, vscale, Sh, n_pos, m); break;
-            case 7: k_block(f16, nv, 7, qh, kb, vscale, Sh, n_pos, m); break;
-            default: k_block(f16, nv, 8, qh, kb, vscale, Sh, n_pos, m); break;
+            case 1: k_block(f16, nv, 1, qh, kb, vscale, Sh, n_pos, m, pf, pl); break;
+            case 2: k_block(f16, nv, 2, qh, kb, vscale, Sh, n_pos, m, pf, pl); break;
+            case 3: k_block(f16, nv, 3, qh, kb, vscale, Sh, n_pos, m, pf, pl); break;
+            case 4: k_block(f16, nv, 4, qh, kb, vscale, Sh, n_pos, m, pf, pl); break;
+            case 5: k_block(f16, nv, 5, qh, kb, vscale, Sh, n_pos, m, pf, pl); break;
+            case 6: k_block(f16, nv, 6, qh, kb, vscale, Sh, n_pos, m, pf, pl); break;
+            case 7: k_block(f16, nv, 7, qh, kb, vscale, Sh, n_pos, m, pf, pl); break;
+            default: k_block(f16, nv, 8, qh, kb, vscale, Sh, n_pos, m, pf, pl); break;
             }
         }
     }
@@ -740,15 +740,20 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
         memset(out + (size_t)h * hd, 0, sizeof(float) * (size_t)hd);
         memset(O2 + (size_t)h * hd, 0, sizeof(float) * (size_t)hd);
     }
-    for (p = 0; p < n_pos; p += VB) {
-        const int n = n_pos - p < VB ? n_pos - p : VB;
+    const int npass = nv <= 4 ? (n_q + 1) / 2 : n_q;   /* passes over each V block */
+    for (int bi = 0; bi < nvb; bi++) {
+        const int p = bi * VB, n = n_pos - p < VB ? n_pos - p : VB;
         const uint8_t *vb = v + (size_t)p * kv_stride;
-        const int vpf = n_pos - p - AHEAD * VB < VB ? n_pos - p - AHEAD * VB : VB;
-        for (int h = 0; h < n_q;) {
+        /* V's block AHEAD on, its lines shared out over the passes */
+        const int ahead = n_pos - p - AHEAD * VB < VB ? n_pos - p - AHEAD * VB : VB;
+        const int lines = ahead > 0 ? (int)((size_t)ahead * kv_stride / 64) : 0, share = (lines + npass - 1) / npass;
+        const uint8_t *pf = vb + (size_t)(AHEAD * VB) * kv_stride;
+        for (int h = 0, pass = 0; h < n_q; pass++) {
             const int nh = nv <= 4 && h + 2 <= n_q ? 2 : 1;   /* two heads per pass share each V row's loads */
-            for (int g = h; g < h + nh; g++) prefetch_share(vb + (size_t)(AHEAD * VB) * kv_stride, kv_stride, vpf, g, vper, row);
-            if (nh == 2) v_block(f16, nv, 2, out, O2, S, h, hd, n_pos, p, n, vb, kv_stride);
-            else v_block(f16, nv, 1, out, O2, S, h, hd, n_pos, p, n, vb, kv_stride);
+            const int l0 = pass * share, nl = lines - l0 < share ? lines - l0 : share;
+            const uint8_t *pp = pf + 64 * (size_t)l0;
+            if (nh == 2) v_block(f16, nv, 2, out, O2, S, h, hd, n_pos, p, n, vb, kv_stride, pp, nl > 0 ? nl : 0);
+            else v_block(f16, nv, 1, out, O2, S, h, hd, n_pos, p, n, vb, kv_stride, pp, nl > 0 ? nl : 0);
             h += nh;
         }
     }
