@@ -565,8 +565,9 @@ KN_DEFINE_EXP(512, KN_ROUND512)
 
 /* Attention at position 2000 spends a sixth of its time here with 8
  * lanes; the tail is masked rather than scalar. */
-static void a512_softmax(float *x, int n) {
-    if (n <= 0) return;
+/* x[i] = exp(x[i] - max x), returning their sum: softmax but for the
+ * final scaling, which attention folds into its output. */
+static float softmax_exp(float *x, int n) {
     const __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1);
     const int full = n - n % 16;
     __m512 vm = _mm512_set1_ps(x[0]);
@@ -584,7 +585,13 @@ static void a512_softmax(float *x, int n) {
         _mm512_mask_storeu_ps(x + full, tail, e);
         vs = _mm512_mask_add_ps(vs, tail, vs, e);
     }
-    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vs));
+    return _mm512_reduce_add_ps(vs);
+}
+static void a512_softmax(float *x, int n) {
+    if (n <= 0) return;
+    const __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1);
+    const int full = n - n % 16;
+    const __m512 inv = _mm512_set1_ps(1.0f / softmax_exp(x, n));
     for (int i = 0; i < full; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
     if (tail) _mm512_mask_storeu_ps(x + full, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + full), inv));
 }
@@ -607,7 +614,7 @@ AI __m512 kv16(int f16, const uint8_t *row, int j) {
  * L1. With the cache in 2 MB pages, 2 blocks ahead with T0 beat 4 with
  * NTA (which won with 4 KB pages): attention at position 2000, 2 threads,
  * 2.27-2.46 -> 2.11-2.28 ms a token; 1 thread 3.08-3.46 -> 2.90-3.19. */
-enum { KB = 16, VB = 32, AHEAD = 2 };
+enum { KB = 16, VB = 32, AHEAD = 2, FOLD = 64 };
 
 AI void prefetch_rows(const uint8_t *r, size_t stride, int n, size_t row) {
     for (int i = 0; i < n; i++)
@@ -620,8 +627,8 @@ AI void prefetch_rows(const uint8_t *r, size_t stride, int n, size_t row) {
  * the same whether it runs alone or beside another. */
 AI void v_block(int f16, int nv, int nh, float *out, float *O2, const float *S, int h, int hd, int n_pos,
                 int p, int n, const uint8_t *vb, size_t kv_stride, const uint8_t *pf, int lines) {
-    const int per = n >= 2 ? (lines + n / 2 - 1) / (n / 2) : 0;
-    int line = 0;
+    const int half = (lines + 1) / 2;   /* half the lines now, half midway */
+    for (int l = 0; l < half; l++) _mm_prefetch((const char *)pf + 64 * (size_t)l, _MM_HINT_T0);
     __m512 o[2][8], o2[2][8];
     for (int g = 0; g < nh; g++)
         for (int j = 0; j < nv; j++) {
@@ -631,8 +638,8 @@ AI void v_block(int f16, int nv, int nh, float *out, float *O2, const float *S, 
     const float *a = S + (size_t)h * n_pos + p;
     int i = 0;
     for (; i + 2 <= n; i += 2) {
-        for (int t = 0; t < per; t++, line++)
-            if (line < lines) _mm_prefetch((const char *)pf + 64 * (size_t)line, _MM_HINT_T0);
+        if (i == (n / 4) * 2)
+            for (int l = half; l < lines; l++) _mm_prefetch((const char *)pf + 64 * (size_t)l, _MM_HINT_T0);
         const uint8_t *vr = vb + (size_t)i * kv_stride;
         __m512 x[8], y[8];
         for (int j = 0; j < nv; j++) {
@@ -666,17 +673,17 @@ AI void v_block(int f16, int nv, int nh, float *out, float *O2, const float *S, 
  * instruction with no horizontal sums. Only the first m lanes are valid:
  * a partial block loads whole (the cache holds whole blocks) and stores
  * m. A head's scores do not depend on its neighbours. Meanwhile the
- * `lines` cache lines at pf are prefetched, a few per step. */
+ * `lines` cache lines at pf are prefetched, a quarter at a time. */
 AI void k_block(int f16, int nv, int nh, const float *q, const uint8_t *kb, __m512 vscale, float *S, int n_pos,
                 int m, const uint8_t *pf, int lines) {
-    const int hd = 16 * nv, per = (lines + hd / 2 - 1) / (hd / 2);
+    const int hd = 16 * nv, quarter = (lines + 3) / 4;
     __m512 a[8], b[8];
     for (int g = 0; g < nh; g++) a[g] = b[g] = _mm512_setzero_ps();
-    int line = 0;
 #pragma GCC unroll 4
     for (int d = 0; d < hd; d += 2) {
-        for (int t = 0; t < per; t++, line++)
-            if (line < lines) _mm_prefetch((const char *)pf + 64 * (size_t)line, _MM_HINT_T0);
+        if (d % (hd / 4) == 0)   /* a quarter of the lines before each quarter of the dimensions */
+            for (int l = d / (hd / 4) * quarter, e = l + quarter; l < e && l < lines; l++)
+                _mm_prefetch((const char *)pf + 64 * (size_t)l, _MM_HINT_T0);
         __m512 k0, k1;
         if (f16) {
             k0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kb + 32 * (size_t)d)));
@@ -735,8 +742,12 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
             }
         }
     }
+    /* Up to FOLD heads keep 1/sum and scale their output once at the end
+     * instead of every weight; larger groups normalize the weights. */
+    float inv[FOLD];
     for (int h = 0; h < n_q; h++) {
-        a512_softmax(S + (size_t)h * n_pos, n_pos);
+        if (n_q <= FOLD) inv[h] = 1.0f / softmax_exp(S + (size_t)h * n_pos, n_pos);
+        else a512_softmax(S + (size_t)h * n_pos, n_pos);
         memset(out + (size_t)h * hd, 0, sizeof(float) * (size_t)hd);
         memset(O2 + (size_t)h * hd, 0, sizeof(float) * (size_t)hd);
     }
@@ -760,7 +771,9 @@ AI void attn_group(int f16, int nv, float *out, const float *q, int n_q, const u
     for (int h = 0; h < n_q; h++)
         for (int j = 0; j < nv; j++) {
             float *oh = out + (size_t)h * hd + 16 * j;
-            _mm512_storeu_ps(oh, _mm512_add_ps(_mm512_loadu_ps(oh), _mm512_loadu_ps(O2 + (size_t)h * hd + 16 * j)));
+            __m512 o = _mm512_add_ps(_mm512_loadu_ps(oh), _mm512_loadu_ps(O2 + (size_t)h * hd + 16 * j));
+            if (n_q <= FOLD) o = _mm512_mul_ps(o, _mm512_set1_ps(inv[h]));
+            _mm512_storeu_ps(oh, o);
         }
 }
 
