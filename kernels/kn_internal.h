@@ -187,6 +187,11 @@ void kn_matmul_tiled(kn_vec_dot_fn dot, uint32_t wtype, const void *W, size_t st
  * types it has no better kernel for. */
 float kn_avx2_vec_dot(uint32_t wtype, const void *w, const void *xq, int n);
 
+/* x86_avx512_attn.c: the AVX-512 table's softmax and attention. */
+void kn_avx512_softmax(float *x, int n);
+void kn_avx512_attention(float *out, const float *q, int n_q, const void *k, const void *v, size_t kv_stride,
+                         uint32_t kv_type, int n_pos, int head_dim, float scale, float *scratch);
+
 /* AVX-512 VNNI matvec/matmul of the R16 types (x86_avx512_r16.c): nrows a
  * multiple of 16, ncol activation rows of nb blocks (Q8_0, or Q8_K for
  * KN_Q4_K_R16), xs bytes apart. */
