@@ -31,7 +31,8 @@ typedef struct kn_ops {
     kn_isa isa;
 
     /* Activation conversion for matvec/matmul: n floats -> act_type blocks
-     * (n is a multiple of the block size). */
+     * (n is a multiple of the block size); also GGML_F16 (any n, rounded
+     * to nearest even: an F16 KV cache's rows). */
     void (*quantize_act)(uint32_t act_type, const float *x, void *dst, int n);
 
     /* y[r] = dot(W row r, x) for r in [0, nrows); ncols elements per row;

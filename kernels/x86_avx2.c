@@ -385,6 +385,14 @@ static void avx2_quantize_act(uint32_t at, const float *x, void *dst, int n) {
         }
         break;
     }
+    case GGML_F16: {   /* VCVTPS2PH rounds to nearest even, as kn_f32_to_f16 */
+        uint16_t *h = dst;
+        int i = 0;
+        for (; i + 8 <= n; i += 8)
+            _mm_storeu_si128((__m128i *)(h + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+        for (; i < n; i++) h[i] = kn_f32_to_f16(x[i]);
+        break;
+    }
     default: kn_ref_quantize_act(at, x, dst, n); break;
     }
 }

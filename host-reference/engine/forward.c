@@ -205,13 +205,14 @@ static void store_kv(llm_context *c, uint8_t *cache, const float *src, int nb, i
                 memcpy(head + (size_t)pos * c->kv_row_bytes, s, (size_t)hd * sizeof(float));
                 continue;
             }
-            for (int i = 0; i < hd; i++) {
-                uint8_t *dst = head + kn_k_offset(block, c->kv_row_bytes, size, pos, i);
-                if (size == 4) {
-                    memcpy(dst, &s[i], 4);
-                } else {
-                    uint16_t v = kn_f32_to_f16(s[i]);
-                    memcpy(dst, &v, 2);
+            for (int i0 = 0; i0 < hd; i0 += 64) {   /* F16: converted by the kernel table, 64 at a time */
+                const int n = hd - i0 < 64 ? hd - i0 : 64;
+                uint16_t h16[64];
+                if (size == 2) c->kn->quantize_act(GGML_F16, s + i0, h16, n);
+                for (int i = 0; i < n; i++) {
+                    uint8_t *dst = head + kn_k_offset(block, c->kv_row_bytes, size, pos, i0 + i);
+                    if (size == 4) memcpy(dst, &s[i0 + i], 4);
+                    else memcpy(dst, &h16[i], 2);
                 }
             }
         }

@@ -238,6 +238,9 @@ void kn_ref_quantize_act(uint32_t act_type, const float *x, void *dst, int n) {
     case GGML_BF16:
         for (int i = 0; i < n; i++) ((uint16_t *)dst)[i] = kn_f32_to_bf16(x[i]);
         break;
+    case GGML_F16:
+        for (int i = 0; i < n; i++) ((uint16_t *)dst)[i] = kn_f32_to_f16(x[i]);
+        break;
     default: break;
     }
 }

@@ -419,6 +419,22 @@ static void test_isa_ops(const kn_ops *o) {
     static const int lens[] = {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, 1000, 2048};
     enum { M = 2048 };
     static float a[M], b[M], c[M], d[M], w[M];
+    /* F32 -> F16 rows (an F16 KV cache): bit for bit the scalar rounding,
+     * on random bit patterns (subnormals, ties, overflow to inf) */
+    static uint16_t h1[M], h2[M];
+    for (int i = 0; i < M; i++) {
+        uint32_t u = (uint32_t)rnd64();
+        u = (u & 0x87ffffffu) | ((uint32_t)(96 + rnd64() % 64) << 23);   /* exponents around F16's range */
+        memcpy(&a[i], &u, 4);
+    }
+    a[0] = 65520.0f; a[1] = -65519.0f; a[2] = 0x1.8p-25f; a[3] = -0.0f;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        kn_ops_scalar.quantize_act(GGML_F16, a, h1, lens[li]);
+        o->quantize_act(GGML_F16, a, h2, lens[li]);
+        CHECK(memcmp(h1, h2, sizeof(uint16_t) * (size_t)lens[li]) == 0, "quantize_act F16 [%s] n %d differs from scalar",
+              o->name, lens[li]);
+    }
+    for (int i = 0; i < M; i++) CHECK(h1[i] == kn_f32_to_f16(a[i]), "scalar F16 row %d", i);
     for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
         int n = lens[li];
         fill(a, n, D_GAUSS); fill(b, n, D_GAUSS); fill(w, n, D_GAUSS);
