@@ -50,14 +50,16 @@ struct llm_context {
     llm_pool *pool;
     int n_chunks;              /* chunks per pool job: a few per thread */
 
-    /* KV cache: per layer, head-major: KV head h's row for position p at
-     * h*kv_head_bytes + p*kv_row_bytes (head_dim elements). A head's
-     * attention then reads one contiguous run instead of a row out of
-     * every n_head_kv (fewer pages and an even stream for the prefetcher). */
+    /* KV cache: per layer, head-major: KV head h's run starts at
+     * h*kv_head_bytes; V's row for position p at p*kv_row_bytes in it
+     * (head_dim elements), K's element d at kn_k_offset(k_block, ...).
+     * A head's attention then reads one contiguous run instead of a row
+     * out of every n_head_kv (fewer pages, an even stream for the
+     * prefetcher). */
     uint32_t kv_type;          /* GGML_F32 or GGML_F16 */
     int k_block;               /* K's layout: kn_k_block() (0: rows like V) */
     size_t kv_row_bytes;       /* one head's row: head_dim elements */
-    size_t kv_head_bytes;      /* n_ctx rows */
+    size_t kv_head_bytes;      /* n_ctx rows, rounded up to whole 16-row blocks */
     uint8_t **k_cache, **v_cache;   /* per layer, into kv_map */
     uint8_t *kv_map;           /* one mapping holding every layer's K and V */
     size_t kv_map_bytes;
