@@ -20,13 +20,15 @@
  * do not depend on the thread count.
  */
 #include <math.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "llm_internal.h"
 
 /* ---- matrix products on the pool ------------------------------------ */
 
-enum { MAX_MM = 3, TILE = 16, MAX_CHUNKS = 256 };
+enum { MAX_MM = 3, TILE = 16, MAX_REGIONS = 256 };   /* regions: one per pool thread (<= 256) */
 
 /* Below this many multiply-adds a job runs on the calling thread: waking
  * the pool costs more than it saves (tiny models, short attention). The
@@ -34,47 +36,28 @@ enum { MAX_MM = 3, TILE = 16, MAX_CHUNKS = 256 };
 #define SMALL_JOB (1u << 18)
 
 /* The rows of a job's weights, taken one after another in tiles of 16
- * (SIMD kernels work on full tiles), are split into chunks that shrink
- * towards the end: each takes 1/(2·threads) of the tiles still left. Equal
- * chunks leave up to a whole chunk of imbalance at every join, and a token
- * has about a hundred joins; shrinking ones let the threads finish within
- * about a tile of each other for a few more claims. */
+ * (SIMD kernels work on full tiles), are cut into one region per thread.
+ * A thread works through its region from the front, half of what is left
+ * at a time, so its pieces follow each other in memory (the kernel's
+ * look-ahead past one piece is the start of the next: no cold start per
+ * piece); a thread done with its own region takes halves from the backs
+ * of the others'. The threads finish within about a tile of each other,
+ * as with the shrinking chunks dealt in turn that this replaces, whose
+ * every chunk was a new stream: generation +0.7 to +4.5% (Q8_0, Q4_K_M,
+ * Q4_0; 2 threads, per-round medians, the two splits alternated). */
 typedef struct {
     const kn_ops *kn;
     int n_w;
     const llm_weight *w[MAX_MM];
     float *y[MAX_MM];           /* y[k] row b at y[k] + b*w[k]->rows */
     int tile0[MAX_MM + 1];      /* w[k] is tiles [tile0[k], tile0[k+1]) */
-    int start[MAX_CHUNKS + 1];  /* chunk i is tiles [start[i], start[i+1]) */
-    int n_chunks;
     const void *xq;             /* nb activation rows, xq_stride bytes apart */
     size_t xq_stride;
     int nb;
+    _Atomic uint64_t region[MAX_REGIONS];   /* tiles left in region i: lo | hi << 32 */
 } mm_job;
 
-/* The chunk boundaries of `tiles` tiles into start[0..n], n returned. A
- * split that would need more than MAX_CHUNKS chunks (many threads on a
- * huge matrix) is redone with a doubled minimum chunk size. */
-static int guided_split(int tiles, int threads, int *start) {
-    start[0] = 0;
-    if (threads <= 1) { start[1] = tiles; return 1; }
-    for (int min = 1;; min *= 2) {
-        int n = 0, t = 0;
-        while (t < tiles && n < MAX_CHUNKS) {
-            const int left = tiles - t;
-            int size = (left + 2 * threads - 1) / (2 * threads);
-            if (size < min) size = min;
-            t += size < left ? size : left;
-            start[++n] = t;
-        }
-        if (t == tiles) return n;
-    }
-}
-
-static void mm_worker(void *arg, int chunk, int n_chunks, int thread) {
-    (void)thread; (void)n_chunks;
-    const mm_job *j = arg;
-    const int t0 = j->start[chunk], t1 = j->start[chunk + 1];
+static void run_tiles(const mm_job *j, int t0, int t1) {
     for (int k = 0; k < j->n_w; k++) {
         const llm_weight *w = j->w[k];
         const int a = t0 > j->tile0[k] ? t0 : j->tile0[k];
@@ -89,6 +72,33 @@ static void mm_worker(void *arg, int chunk, int n_chunks, int thread) {
             j->kn->matmul(w->type, W, w->stride, j->xq, j->xq_stride, j->y[k] + r0,
                           (size_t)w->rows, r1 - r0, w->cols, j->nb);
     }
+}
+
+/* Take half of what is left of region r: from its front (the owner, so
+ * its pieces follow each other in memory) or its back (a thief). */
+static bool take_half(mm_job *j, int r, bool front, int *a, int *b) {
+    uint64_t c = atomic_load(&j->region[r]);
+    for (;;) {
+        const int lo = (int)(uint32_t)c, hi = (int)(c >> 32);
+        if (lo >= hi) return false;
+        const int n = (hi - lo + 1) / 2;
+        const uint64_t next = front ? (uint64_t)(uint32_t)(lo + n) | (uint64_t)hi << 32
+                                    : (uint64_t)(uint32_t)lo | (uint64_t)(hi - n) << 32;
+        if (atomic_compare_exchange_weak(&j->region[r], &c, next)) {
+            *a = front ? lo : hi - n;
+            *b = front ? lo + n : hi;
+            return true;
+        }
+    }
+}
+
+static void mm_worker(void *arg, int chunk, int n_chunks, int thread) {
+    (void)thread;
+    mm_job *j = arg;
+    int a, b;
+    while (take_half(j, chunk, true, &a, &b)) run_tiles(j, a, b);
+    for (int i = 1; i < n_chunks; i++)
+        while (take_half(j, (chunk + i) % n_chunks, false, &a, &b)) run_tiles(j, a, b);
 }
 
 typedef struct {
@@ -137,9 +147,14 @@ static void matmul(llm_context *c, const float *X, int nb, int n_w,
             job.n_w++;
             k++;
         }
-        const int threads = work < SMALL_JOB ? 1 : llm_pool_size(c->pool);
-        job.n_chunks = guided_split(job.tile0[job.n_w], threads, job.start);
-        llm_pool_run(c->pool, mm_worker, &job, job.n_chunks);
+        const int threads = work < SMALL_JOB ? 1 : llm_pool_size(c->pool), T = job.tile0[job.n_w];
+        if (threads == 1) {
+            run_tiles(&job, 0, T);
+            continue;
+        }
+        for (int i = 0; i < threads; i++)
+            atomic_init(&job.region[i], (uint32_t)((int64_t)T * i / threads) | (uint64_t)((int64_t)T * (i + 1) / threads) << 32);
+        llm_pool_run(c->pool, mm_worker, &job, threads);
     }
 }
 
