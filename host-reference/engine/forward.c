@@ -147,7 +147,8 @@ static void matmul(llm_context *c, const float *X, int nb, int n_w,
             job.n_w++;
             k++;
         }
-        const int threads = work < SMALL_JOB ? 1 : llm_pool_size(c->pool), T = job.tile0[job.n_w];
+        const int pool = llm_pool_size(c->pool), T = job.tile0[job.n_w];
+        const int threads = work < SMALL_JOB ? 1 : pool < MAX_REGIONS ? pool : MAX_REGIONS;
         if (threads == 1) {
             run_tiles(&job, 0, T);
             continue;
