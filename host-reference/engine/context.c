@@ -33,16 +33,15 @@ llm_context_params llm_context_default_params(void) {
 
 /* Largest quantized row any matrix of the model needs for its input. */
 static size_t max_act_row_bytes(const llm_model *m) {
-    const llm_weight *ws[8];
+    const llm_weight *ws[LLM_LAYER_MATS];
     size_t best = 0;
     for (int l = -1; l < m->hp.n_layer; l++) {
-        int n = 0;
+        int n = 1;
         if (l < 0) {
-            ws[n++] = &m->output;
+            ws[0] = &m->output;
         } else {
-            const llm_layer *L = &m->layers[l];
-            ws[n++] = &L->wq; ws[n++] = &L->wk; ws[n++] = &L->wv; ws[n++] = &L->wo;
-            ws[n++] = &L->w_gate; ws[n++] = &L->w_up; ws[n++] = &L->w_down;
+            llm_layer_weights(&m->layers[l], ws);
+            n = LLM_LAYER_MATS;
         }
         for (int i = 0; i < n; i++) {
             size_t b = kn_row_bytes(kn_act_type(ws[i]->type), ws[i]->cols);
@@ -62,9 +61,9 @@ static uint32_t pick_kv_type(const llm_model *m, llm_kv_type want) {
     if (want == LLM_KV_F32) return GGML_F32;
     if (want == LLM_KV_F16) return GGML_F16;
     for (int l = 0; l < m->hp.n_layer; l++) {
-        const llm_layer *L = &m->layers[l];
-        const llm_weight *ws[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
-        for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
+        const llm_weight *ws[LLM_LAYER_MATS];
+        llm_layer_weights(&m->layers[l], ws);
+        for (int i = 0; i < LLM_LAYER_MATS; i++) {
             const uint32_t at = kn_act_type(ws[i]->type);
             if (at != GGML_Q8_0 && at != GGML_Q8_1 && at != GGML_Q8_K) return GGML_F32;
         }

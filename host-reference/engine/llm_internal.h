@@ -25,6 +25,13 @@ typedef struct {
     const float *bq, *bk, *bv;               /* qwen2 biases, else NULL */
 } llm_layer;
 
+/* A layer's seven matrices, in the order the model packs them. */
+enum { LLM_LAYER_MATS = 7 };
+static inline void llm_layer_weights(const llm_layer *L, const llm_weight *ws[LLM_LAYER_MATS]) {
+    ws[0] = &L->wq; ws[1] = &L->wk; ws[2] = &L->wv; ws[3] = &L->wo;
+    ws[4] = &L->w_gate; ws[5] = &L->w_up; ws[6] = &L->w_down;
+}
+
 struct llm_model {
     llm_hparams hp;
     gguf_file *owned;          /* set when opened by path */

@@ -606,9 +606,9 @@ static uint64_t wbytes(const llm_weight *w) { return (uint64_t)w->stride * (uint
 uint64_t llm_model_weight_bytes(const llm_model *m) {
     uint64_t total = wbytes(&m->output);
     for (int l = 0; l < m->hp.n_layer; l++) {
-        const llm_layer *L = &m->layers[l];
-        total += wbytes(&L->wq) + wbytes(&L->wk) + wbytes(&L->wv) + wbytes(&L->wo) +
-                 wbytes(&L->w_gate) + wbytes(&L->w_up) + wbytes(&L->w_down);
+        const llm_weight *ws[LLM_LAYER_MATS];
+        llm_layer_weights(&m->layers[l], ws);
+        for (int i = 0; i < LLM_LAYER_MATS; i++) total += wbytes(ws[i]);
     }
     return total;
 }
