@@ -166,11 +166,6 @@ void kn_ref_attention(float *out, const float *q, int n_q, const void *k, const 
                       float scale, float *scratch);
 float kn_ref_dot_f32(const float *a, const float *b, int n);
 
-/* Shapes the AVX-512 attention runs itself (query and output in registers,
- * K in 16-position blocks); others go to the AVX2 version, on rows. */
-static inline int kn_attn16_native(int head_dim, uint32_t kv_type) {
-    return head_dim > 0 && head_dim % 16 == 0 && head_dim <= 128 && (kv_type == GGML_F32 || kv_type == GGML_F16);
-}
 void kn_ref_axpy(float *y, float a, const float *x, int n);
 
 /* One weight row against one quantized activation row (scalar). */
@@ -186,6 +181,12 @@ void kn_matmul_tiled(kn_vec_dot_fn dot, uint32_t wtype, const void *W, size_t st
 /* The AVX2 row dot (x86_avx2.c), which the AVX-512 table reuses for the
  * types it has no better kernel for. */
 float kn_avx2_vec_dot(uint32_t wtype, const void *w, const void *xq, int n);
+
+/* Shapes the AVX-512 attention runs itself (query and output in registers,
+ * K in 16-position blocks); others go to the AVX2 version, on rows. */
+static inline int kn_attn16_native(int head_dim, uint32_t kv_type) {
+    return head_dim > 0 && head_dim % 16 == 0 && head_dim <= 128 && (kv_type == GGML_F32 || kv_type == GGML_F16);
+}
 
 /* x86_avx512_attn.c: the AVX-512 table's softmax and attention. */
 void kn_avx512_softmax(float *x, int n);

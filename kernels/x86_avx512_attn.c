@@ -135,14 +135,7 @@ AI void k_block(int f16, int nv, int nh, const float *q, const uint8_t *kb, __m5
         if (d % (hd / 4) == 0)   /* a quarter of the lines before each quarter of the dimensions */
             for (int l = d / (hd / 4) * quarter, e = l + quarter; l < e && l < lines; l++)
                 _mm_prefetch((const char *)pf + 64 * (size_t)l, _MM_HINT_T0);
-        __m512 k0, k1;
-        if (f16) {
-            k0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kb + 32 * (size_t)d)));
-            k1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(kb + 32 * (size_t)d + 32)));
-        } else {
-            k0 = _mm512_loadu_ps((const float *)kb + 16 * d);
-            k1 = _mm512_loadu_ps((const float *)kb + 16 * d + 16);
-        }
+        const __m512 k0 = kv16(f16, kb, d), k1 = kv16(f16, kb, d + 1);   /* dimensions d, d+1 of 16 positions */
 #pragma GCC unroll 8
         for (int g = 0; g < nh; g++) {
             a[g] = _mm512_fmadd_ps(_mm512_set1_ps(q[(size_t)g * hd + d]), k0, a[g]);

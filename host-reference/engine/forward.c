@@ -211,25 +211,26 @@ static void rmsnorm_rows(const kn_ops *kn, float *out, const float *x, const flo
  * position pos+b, in the layout `block` names (kn_k_block: V is always
  * rows, K may be 16-position blocks). */
 static void store_kv(llm_context *c, uint8_t *cache, const float *src, int nb, int n_kv, int hd, int block) {
-    const size_t size = c->kv_type == GGML_F32 ? 4 : 2;
+    const bool f16 = c->kv_type == GGML_F16;
+    const size_t size = f16 ? 2 : 4;
     for (int b = 0; b < nb; b++)
         for (int h = 0; h < n_kv; h++) {
             uint8_t *head = cache + (size_t)h * c->kv_head_bytes;
             const int pos = c->pos + b;
             const float *s = src + ((size_t)b * (size_t)n_kv + (size_t)h) * (size_t)hd;
-            if (!block && size == 4) {
-                memcpy(head + (size_t)pos * c->kv_row_bytes, s, (size_t)hd * sizeof(float));
+            if (!block) {   /* a row: copied, or converted by the kernel table */
+                uint8_t *row = head + (size_t)pos * c->kv_row_bytes;
+                if (f16) c->kn->quantize_act(GGML_F16, s, row, hd);
+                else memcpy(row, s, (size_t)hd * sizeof(float));
                 continue;
             }
-            for (int i0 = 0; i0 < hd; i0 += 64) {   /* F16: converted by the kernel table, 64 at a time */
+            for (int i0 = 0; i0 < hd; i0 += 64) {   /* blocked K: element by element, 64 converted at a time */
                 const int n = hd - i0 < 64 ? hd - i0 : 64;
                 uint16_t h16[64];
-                if (size == 2) c->kn->quantize_act(GGML_F16, s + i0, h16, n);
-                for (int i = 0; i < n; i++) {
-                    uint8_t *dst = head + kn_k_offset(block, c->kv_row_bytes, size, pos, i0 + i);
-                    if (size == 4) memcpy(dst, &s[i0 + i], 4);
-                    else memcpy(dst, &h16[i], 2);
-                }
+                if (f16) c->kn->quantize_act(GGML_F16, s + i0, h16, n);
+                for (int i = 0; i < n; i++)
+                    memcpy(head + kn_k_offset(block, c->kv_row_bytes, size, pos, i0 + i), f16 ? (const void *)&h16[i]
+                                                                                            : (const void *)&s[i0 + i], size);
             }
         }
 }
