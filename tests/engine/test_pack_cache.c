@@ -7,6 +7,7 @@
 #define _GNU_SOURCE   /* setenv, utimensat */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -96,6 +97,51 @@ static void check_mapping(const char *entry, const char *what) {
     CHECK(found == 1, "%s: %d mappings of %s", what, found, entry);
 }
 
+/* Resident kB of this process's mapping of `path` (-1: none, or not
+ * known here). */
+static long resident_kb(const char *path, long *size_kb) {
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return -1;
+    char line[2048];
+    bool ours = false;
+    long size = -1, rss = -1;
+    while (fgets(line, sizeof line, f)) {
+        char p[1400] = "";
+        unsigned long long lo, hi;
+        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %1399s", &lo, &hi, p) >= 2) {
+            ours = strcmp(p, path) == 0;
+            continue;
+        }
+        if (ours) {
+            sscanf(line, "Size: %ld", &size);
+            sscanf(line, "Rss: %ld", &rss);
+        }
+    }
+    fclose(f);
+    if (size_kb) *size_kb = size;
+    return rss;
+}
+
+/* Can this kernel populate mappings (MADV_POPULATE_READ, Linux 5.14)? */
+static bool can_populate(void) {
+#ifdef MADV_POPULATE_READ
+    void *probe = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const bool can = probe != MAP_FAILED && madvise(probe, 4096, MADV_POPULATE_READ) == 0;
+    if (probe != MAP_FAILED) munmap(probe, 4096);
+    return can;
+#else
+    return false;
+#endif
+}
+
+/* A mapped entry is faulted in whole at open (pack_cache.c's populate):
+ * resident in full before any token ran. */
+static void check_populated(const char *entry, const char *what) {
+    if (!can_populate()) return;
+    long size, rss = resident_kb(entry, &size);
+    CHECK(size > 0 && rss == size, "%s: entry %ld of %ld kB resident after open", what, rss, size);
+}
+
 static void touch_model(int add_s) {
     struct stat st;
     REQUIRE(stat(g_model, &st) == 0, "stat model");
@@ -134,6 +180,7 @@ int main(int argc, char **argv) {
     char entry[1200];
     REQUIRE(entries(entry, sizeof entry) == 1, "one entry after the first open");
     check_mapping(entry, "first open");
+    check_populated(entry, "first open");
     llm_model_free(m);
 
     struct stat st;
@@ -143,6 +190,7 @@ int main(int argc, char **argv) {
     use("cache hit", "second open");
     m = open_note("cache hit", "hit, mapped");
     check_mapping(entry, "hit, mapped");
+    check_populated(entry, "hit, mapped");
     llm_model_free(m);
 
     /* The same bytes as a buffer with the file's identity (a bundle's
@@ -227,6 +275,25 @@ int main(int argc, char **argv) {
     setenv("WASMLET_PACK_CACHE_MAX", "banana", 1);   /* unreadable: the default */
     use("cache hit", "bad limit");
     unsetenv("WASMLET_PACK_CACHE_MAX");
+
+    /* Weights the kernels use in place are faulted in at open too
+     * (model.c's populate_in_place): rows of 272 floats are no multiple of
+     * the packed kernels' 32 columns, so nothing here is repacked. */
+    if (can_populate()) {
+        char f32[1100];
+        snprintf(f32, sizeof f32, "%s/pack-cache-f32.gguf", argv[1]);
+        t_synth(f32, "--layers", "2", "--dim", "272", "--heads", "4", "--kv-heads", "2", "--ffn", "560",
+                "--vocab", "1024", "--type", "F32", "--seed", "22", NULL);
+        llm_model *fm = t_open(f32);
+        CHECK(strcmp(llm_model_pack_note(fm), "weights used in place") == 0, "F32 model: %s", llm_model_pack_note(fm));
+        {
+            const long rss = resident_kb(f32, NULL);
+            const uint64_t need = llm_model_weight_bytes(fm);
+            CHECK(rss >= 0 && (uint64_t)rss * 1024 >= need, "F32 model: %ld kB resident after open, weights %llu kB",
+                  rss, (unsigned long long)(need / 1024));
+        }
+        llm_model_free(fm);
+    }
 
     /* Caches that cannot be used: the model still works, from memory. */
     setenv("WASMLET_PACK_CACHE", "off", 1);
