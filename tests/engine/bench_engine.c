@@ -19,17 +19,25 @@
  * threads; the prompt of 2000 tokens is evaluated once).
  * Environment: BENCH_RUNS (default 3), BENCH_TG (tokens generated per
  * run, default 128), BENCH_LONG, BENCH_KV=f32|f16 (the KV cache's type,
- * as wasmlet-llm --kv-f32 / --kv-f16; the default is the engine's auto). */
-#define _POSIX_C_SOURCE 200809L   /* clock_gettime */
+ * as wasmlet-llm --kv-f32 / --kv-f16; the default is the engine's auto),
+ * BENCH_FRESH=1 (drop the model file and the pack cache's entries from the
+ * page cache first, then open the model once before measuring).
+ * The table also gives the share of the weights' resident pages that the
+ * process maps as 2 MB pages: see huge_share(). */
+#define _GNU_SOURCE   /* clock_gettime, posix_fadvise */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bandwidth.h"
 #include "kernels.h"
 #include "llm.h"
+#include "pack_cache.h"
 #include "synth.h"
 
 enum { PP = 512, MAX_TYPES = 16 };
@@ -78,6 +86,64 @@ static const char *loadavg(void) {
     if (!f || !fgets(buf, sizeof buf, f)) snprintf(buf, sizeof buf, "unknown\n");
     if (f) fclose(f);
     return buf;
+}
+
+/* Percent of the resident pages of the weights a token streams that the
+ * process maps as 2 MB pages, or -1 if unknown: the pack cache's entries
+ * if the model has any (quantized weights are streamed from there), else
+ * the model file (from /proc/self/smaps). The engine maps weights so
+ * that they can be huge (hugemap.h), but the page cache holds a file in
+ * 2 MB pieces only if memory allowed it when the file was written or
+ * read back: after memory pressure a part may sit in small pages, and a
+ * token then costs more (on this machine a 1-thread Q4_0 token 5-8%: 66%
+ * of its entry in 2 MB pages read 63-68 tok/s, 100% read 68-70 in the
+ * same hour). BENCH_FRESH=1 reads each model back first. */
+static double huge_share(const char *model_path) {
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return -1;
+    char line[1024];
+    int kind = 0;   /* of the current mapping: 1 model file, 2 pack entry */
+    double rss[3] = {0}, pmd[3] = {0};
+    while (fgets(line, sizeof line, f)) {
+        unsigned long a, b;
+        char path[900] = "";
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %899[^\n]", &a, &b, path) >= 2) {
+            const size_t n = strlen(path);
+            kind = strcmp(path, model_path) == 0 ? 1 : n > 5 && strcmp(path + n - 5, ".pack") == 0 ? 2 : 0;
+            continue;
+        }
+        double kb;
+        if (kind && sscanf(line, "Rss: %lf", &kb) == 1) rss[kind] += kb;
+        if (kind && sscanf(line, "FilePmdMapped: %lf", &kb) == 1) pmd[kind] += kb;
+    }
+    fclose(f);
+    const int k = rss[2] > 0 ? 2 : 1;
+    return rss[k] > 0 ? 100.0 * pmd[k] / rss[k] : -1;
+}
+
+/* Drop a file's pages from the page cache (pages other processes map
+ * stay). */
+static void evict(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    close(fd);
+}
+
+static void evict_model(const char *path) {
+    evict(path);
+    char dir[4096], note[256];
+    if (!pack_cache_dir(dir, sizeof dir, note, sizeof note)) return;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        const size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".pack") != 0) continue;
+        char p[4096 + 256];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        evict(p);
+    }
+    closedir(d);
 }
 
 static bool ensure_model(const char *path, const char *type) {
@@ -230,14 +296,26 @@ int main(int argc, char **argv) {
     printf("TinyLlama-1.1B shape, random weights; pp %d tokens, tg %d tokens; median of %d runs; KV cache %s\n\n",
            PP, TG, runs, kv_name());
     double pp_r[MAX_TYPES][3], tg_r[MAX_TYPES][3], tgb_r[MAX_TYPES][3], tgn_r[MAX_TYPES][3], mb[MAX_TYPES], open_ms[MAX_TYPES],
-        first_ms[MAX_TYPES], l50[MAX_TYPES], l2000[MAX_TYPES], lratio[MAX_TYPES];
+        first_ms[MAX_TYPES], l50[MAX_TYPES], l2000[MAX_TYPES], lratio[MAX_TYPES], huge[MAX_TYPES];
     const char *kvt[MAX_TYPES];
     const bool longctx = getenv("BENCH_LONG") && atoi(getenv("BENCH_LONG")) > 0;
+    const bool fresh = getenv("BENCH_FRESH") && atoi(getenv("BENCH_FRESH")) > 0;
     for (int i = 0; i < n_types; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/tinyllama-%s.gguf", dir, types[i]);
         if (!ensure_model(path, types[i])) return 1;
         char err[512];
+        if (fresh) {   /* read back through the engine's mapping, then measure as usual */
+            evict_model(path);
+            llm_model *w = llm_model_open(path, err, sizeof err);
+            if (!w) { fprintf(stderr, "bench-engine: %s: %s\n", path, err); return 1; }
+            llm_context_params p = bench_params();
+            llm_context *c = llm_context_new(w, &p, err, sizeof err);
+            int32_t tok = 1;
+            if (!c || !llm_eval(c, &tok, 1, false, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
+            llm_context_free(c);
+            llm_model_free(w);
+        }
         double t0 = now_s();
         llm_model *m = llm_model_open(path, err, sizeof err);
         if (!m) { fprintf(stderr, "bench-engine: %s: %s\n", path, err); return 1; }
@@ -260,6 +338,7 @@ int main(int argc, char **argv) {
         l50[i] = l2000[i] = lratio[i] = 0;
         kvt[i] = "-";
         if (longctx) long_context(m, runs, &l50[i], &l2000[i], &lratio[i], &kvt[i]);
+        huge[i] = huge_share(path);
         llm_model_free(m);
         measure_bw(bw);
     }
@@ -275,10 +354,13 @@ int main(int argc, char **argv) {
                    types[i], mb[i], t, pp_r[i][t], tg_r[i][t], roof, 100.0 * tg_r[i][t] / roof,
                    tgb_r[i][t], 100.0 * tgb_r[i][t] / roof, tgn_r[i][t]);
         }
-    printf("\n| type   | open ms (map + repack) | first token ms | KV cache | tg at pos 50 | tg at pos 2000 | ratio (median of runs) |\n");
-    printf("|--------|-----------------------:|---------------:|---------:|-------------:|---------------:|-----------------------:|\n");
-    for (int i = 0; i < n_types; i++)
-        printf("| %-6s | %22.0f | %14.0f | %8s | %12.2f | %14.2f | %22.2f |\n", types[i], open_ms[i], first_ms[i],
-               kvt[i], l50[i], l2000[i], lratio[i]);
+    printf("\n| type   | open ms (map + repack) | first token ms | weights in 2 MB pages | KV cache | tg at pos 50 | tg at pos 2000 | ratio (median of runs) |\n");
+    printf("|--------|-----------------------:|---------------:|----------------------:|---------:|-------------:|---------------:|-----------------------:|\n");
+    for (int i = 0; i < n_types; i++) {
+        char hs[32] = "unknown";
+        if (huge[i] >= 0) snprintf(hs, sizeof hs, "%.0f%%", huge[i]);
+        printf("| %-6s | %22.0f | %14.0f | %21s | %8s | %12.2f | %14.2f | %22.2f |\n", types[i], open_ms[i], first_ms[i],
+               hs, kvt[i], l50[i], l2000[i], lratio[i]);
+    }
     return 0;
 }
