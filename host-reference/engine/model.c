@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hugemap.h"
 #include "llm_internal.h"
 #include "llm_err.h"
 #include "pack_cache.h"
@@ -412,26 +413,17 @@ static void release_originals(llm_model *m, const size_t *off, int n) {
     }
 }
 
-/* Matrices used in place from a mapped file are faulted in at open, in
- * order, as pack cache entries are (pack_cache.c): read back from disk
- * that way the page cache holds them in 2 MB folios throughout (an F16
- * model read back by its first token's faults: 90% in 2 MB pages;
- * populated: 100%). A hint: kernels before 5.14 refuse it. */
+/* Matrices used in place from a mapped file are faulted in at open, as
+ * pack cache entries are (hugemap.h): read back from disk that way the
+ * page cache holds them in 2 MB folios throughout. */
 static void populate_in_place(llm_model *m, const size_t *off, int n) {
-#ifdef MADV_POPULATE_READ
-    const long pg = sysconf(_SC_PAGESIZE);
-    for (int i = 0; i < n && pg > 0; i++) {
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++)
+        if (off[i] == NOT_PACKED) total += (uint64_t)packable(m, i)->stride * (uint64_t)packable(m, i)->rows;
+    for (int i = 0; i < n; i++) {
         const llm_weight *w = packable(m, i);
-        if (off[i] != NOT_PACKED) continue;
-        const uintptr_t a = (uintptr_t)w->data & ~((uintptr_t)pg - 1);
-        const uintptr_t e = (uintptr_t)w->data + w->stride * (size_t)w->rows;
-        madvise((void *)a, e - a, MADV_POPULATE_READ);
+        if (off[i] == NOT_PACKED) hugemap_populate(w->data, w->stride * (size_t)w->rows, total);
     }
-#else
-    (void)m;
-    (void)off;
-    (void)n;
-#endif
 }
 
 /* The part of a cache entry's key beyond the source file: where each

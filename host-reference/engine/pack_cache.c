@@ -29,22 +29,6 @@ typedef struct {
     pack_desc d;
 } header;
 
-/* Fault the whole entry in at once, in order. A token streams all of it
- * anyway; read back from disk like this the page cache fills with 2 MB
- * folios throughout, where the first token's own faults (two threads at
- * two places, after the scattered reads of the entry check) left 4-10% of
- * an entry in smaller pieces, mapped with 4 KB pages for as long as the
- * file stays cached (a 1-thread Q4_0 token 5-8% slower). The first token
- * also no longer takes the faults. A hint: kernels before 5.14 refuse it. */
-static void populate(void *map, size_t len) {
-#ifdef MADV_POPULATE_READ
-    madvise(map, len, MADV_POPULATE_READ);
-#else
-    (void)map;
-    (void)len;
-#endif
-}
-
 static void make_header(header *h, const pack_desc *d) {
     memset(h, 0, sizeof *h);   /* padding too: headers compare as bytes */
     memcpy(h->magic, MAGIC, 8);
@@ -131,7 +115,7 @@ void *pack_cache_map(const char *dir, const pack_desc *d, char *nt, size_t ntlen
     if (!why) {
         map = hugemap_file(fd, PACK_CACHE_DATA, d->bytes);
         if (map == MAP_FAILED) why = "cannot be mapped";
-        else populate(map, d->bytes);
+        else hugemap_populate(map, d->bytes, d->bytes);   /* read back in 2 MB folios, faults out of the first token */
     }
     if (!why) futimens(fd, NULL);   /* last use, for eviction */
     close(fd);
@@ -265,7 +249,7 @@ void *pack_cache_commit(pack_writer *w, const pack_desc *d, char *nt, size_t ntl
         pack_cache_abort(w);
         return NULL;
     }
-    populate(map, d->bytes);
+    hugemap_populate(map, d->bytes, d->bytes);
     if (rename(w->tmp, w->path) != 0) {
         /* Still a good copy for this process; only later starts lose it. */
         llm_fail(nt, ntlen, "packed, but cannot rename into %.300s: %s", w->path, strerror(errno));

@@ -38,3 +38,16 @@ void *hugemap_file(int fd, uint64_t off, size_t len) {
 #endif
     return a;
 }
+
+void hugemap_populate(const void *p, size_t len, uint64_t total) {
+#ifdef MADV_POPULATE_READ
+    const long pg = sysconf(_SC_PAGESIZE), n = sysconf(_SC_PHYS_PAGES);
+    if (pg <= 0 || n <= 0 || len == 0 || total > (uint64_t)pg * (uint64_t)n / 2) return;
+    const uintptr_t a = (uintptr_t)p & ~((uintptr_t)pg - 1);
+    madvise((void *)a, (uintptr_t)p + len - a, MADV_POPULATE_READ);   /* a hint: errors only cost speed */
+#else
+    (void)p;
+    (void)len;
+    (void)total;
+#endif
+}
