@@ -85,7 +85,7 @@ static int cmp_d(const void *a, const void *b) {
 
 double kn_read_bandwidth(int threads, size_t bytes, int runs) {
     if (threads < 1 || threads > 64 || runs < 1 || runs > 100) return -1.0;
-    if (bytes == 0) bytes = (size_t)256 << 20;
+    if (bytes == 0) bytes = (size_t)512 << 20;
     size_t words = bytes / sizeof(uint64_t) / (size_t)threads / 8 * 8;
     if (words == 0) return -1.0;
     /* In 2 MB pages where the OS offers them, as the engine's weights are
