@@ -413,17 +413,20 @@ static void release_originals(llm_model *m, const size_t *off, int n) {
     }
 }
 
-/* Matrices used in place from a mapped file are faulted in at open, as
- * pack cache entries are (hugemap.h): read back from disk that way the
- * page cache holds them in 2 MB folios throughout. */
-static void populate_in_place(llm_model *m, const size_t *off, int n) {
-    uint64_t total = 0;
+static uint64_t wbytes(const llm_weight *w) { return (uint64_t)w->stride * (uint64_t)w->rows; }
+
+/* The weights a token streams are faulted in at open (hugemap.h: read
+ * back from disk that way the page cache holds them in 2 MB folios
+ * throughout, and the first token takes no faults): the matrices used in
+ * place and the packed copy, `packed` bytes at buf (NULL: none), checked
+ * against the memory limit together. */
+static void populate_weights(llm_model *m, const size_t *off, int n, const uint8_t *buf, size_t packed) {
+    uint64_t total = buf ? packed : 0;
     for (int i = 0; i < n; i++)
-        if (off[i] == NOT_PACKED) total += (uint64_t)packable(m, i)->stride * (uint64_t)packable(m, i)->rows;
-    for (int i = 0; i < n; i++) {
-        const llm_weight *w = packable(m, i);
-        if (off[i] == NOT_PACKED) hugemap_populate(w->data, w->stride * (size_t)w->rows, total);
-    }
+        if (off[i] == NOT_PACKED) total += wbytes(packable(m, i));
+    for (int i = 0; i < n; i++)
+        if (off[i] == NOT_PACKED) hugemap_populate(packable(m, i)->data, (size_t)wbytes(packable(m, i)), total);
+    if (buf) hugemap_populate(buf, packed, total);
 }
 
 /* The part of a cache entry's key beyond the source file: where each
@@ -477,8 +480,8 @@ static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped,
         if (pt) total += packed_bytes(w, pt), n_mats++;
     }
     snprintf(m->pack_note, sizeof m->pack_note, "weights used in place");
-    if (file_mapped) populate_in_place(m, off, n);
     if (total == 0) {
+        populate_weights(m, off, n, NULL, 0);
         free(off);
         return true;
     }
@@ -508,6 +511,7 @@ static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped,
             pack_cache_abort(&wr);
         }
     }
+    const bool entry = buf != NULL;   /* a mapped cache entry, not a copy just made in memory */
     if (buf) snprintf(m->pack_note, sizeof m->pack_note, "%s", why);
     if (!buf) {
         snprintf(m->pack_note, sizeof m->pack_note, "packed in memory%s%s", src ? "; " : "", src ? why : "");
@@ -524,6 +528,7 @@ static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped,
         pack_job job = {.m = m, .off = off, .n = n, .base = buf};
         run_pack_job(&job);
     }
+    populate_weights(m, off, n, entry ? buf : NULL, total);
     if (file_mapped) release_originals(m, off, n);
     m->packed = buf;
     m->packed_bytes = total;
@@ -616,7 +621,6 @@ void llm_model_free(llm_model *m) {
 const llm_hparams *llm_model_hparams(const llm_model *m) { return &m->hp; }
 const gguf_file *llm_model_gguf(const llm_model *m) { return m->gf; }
 
-static uint64_t wbytes(const llm_weight *w) { return (uint64_t)w->stride * (uint64_t)w->rows; }
 
 uint64_t llm_model_weight_bytes(const llm_model *m) {
     uint64_t total = wbytes(&m->output);

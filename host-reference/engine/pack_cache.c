@@ -115,7 +115,6 @@ void *pack_cache_map(const char *dir, const pack_desc *d, char *nt, size_t ntlen
     if (!why) {
         map = hugemap_file(fd, PACK_CACHE_DATA, d->bytes);
         if (map == MAP_FAILED) why = "cannot be mapped";
-        else hugemap_populate(map, d->bytes, d->bytes);   /* read back in 2 MB folios, faults out of the first token */
     }
     if (!why) futimens(fd, NULL);   /* last use, for eviction */
     close(fd);
@@ -249,7 +248,6 @@ void *pack_cache_commit(pack_writer *w, const pack_desc *d, char *nt, size_t ntl
         pack_cache_abort(w);
         return NULL;
     }
-    hugemap_populate(map, d->bytes, d->bytes);
     if (rename(w->tmp, w->path) != 0) {
         /* Still a good copy for this process; only later starts lose it. */
         llm_fail(nt, ntlen, "packed, but cannot rename into %.300s: %s", w->path, strerror(errno));

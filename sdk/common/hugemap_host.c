@@ -11,6 +11,10 @@
 
 #define HUGE ((size_t)2 << 20)
 
+#if defined(__linux__) && !defined(MADV_POPULATE_READ)
+#define MADV_POPULATE_READ 22   /* Linux 5.14; older headers lack it, older kernels refuse it */
+#endif
+
 /* Reserve one huge page more than needed, place the file where the
  * address matches its offset, give back the slack on both sides. */
 void *hugemap_file(int fd, uint64_t off, size_t len) {

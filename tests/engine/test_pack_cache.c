@@ -97,25 +97,25 @@ static void check_mapping(const char *entry, const char *what) {
     CHECK(found == 1, "%s: %d mappings of %s", what, found, entry);
 }
 
-/* Resident kB of this process's mapping of `path` (-1: none, or not
- * known here). */
+/* Resident and total kB of this process's mappings of `path` (-1: none,
+ * or not known here). */
 static long resident_kb(const char *path, long *size_kb) {
+    char canon[4096];
+    if (realpath(path, canon)) path = canon;   /* smaps names the file by its real path */
     FILE *f = fopen("/proc/self/smaps", "r");
     if (!f) return -1;
     char line[2048];
     bool ours = false;
-    long size = -1, rss = -1;
+    long size = -1, rss = -1, v;
     while (fgets(line, sizeof line, f)) {
         char p[1400] = "";
         unsigned long long lo, hi;
-        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %1399s", &lo, &hi, p) >= 2) {
+        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %1399[^\n]", &lo, &hi, p) >= 2) {
             ours = strcmp(p, path) == 0;
             continue;
         }
-        if (ours) {
-            sscanf(line, "Size: %ld", &size);
-            sscanf(line, "Rss: %ld", &rss);
-        }
+        if (ours && sscanf(line, "Size: %ld", &v) == 1) size = (size < 0 ? 0 : size) + v;
+        if (ours && sscanf(line, "Rss: %ld", &v) == 1) rss = (rss < 0 ? 0 : rss) + v;
     }
     fclose(f);
     if (size_kb) *size_kb = size;
@@ -166,6 +166,25 @@ int main(int argc, char **argv) {
     REQUIRE(system(cmd) == 0, "%s", cmd);
     setenv("WASMLET_PACK_CACHE", g_dir, 1);
     unsetenv("WASMLET_PACK_CACHE_MAX");
+
+    /* Weights the kernels use in place are faulted in at open too
+     * (model.c's populate_weights): rows of 272 floats are no multiple of
+     * the packed kernels' 32 columns, so nothing here is repacked. */
+    if (can_populate()) {
+        char f32[1100];
+        snprintf(f32, sizeof f32, "%s/pack-cache-f32.gguf", argv[1]);
+        t_synth(f32, "--layers", "2", "--dim", "272", "--heads", "4", "--kv-heads", "2", "--ffn", "560",
+                "--vocab", "1024", "--type", "F32", "--seed", "22", NULL);
+        llm_model *fm = t_open(f32);
+        CHECK(strcmp(llm_model_pack_note(fm), "weights used in place") == 0, "F32 model: %s", llm_model_pack_note(fm));
+        {
+            const long rss = resident_kb(f32, NULL);
+            const uint64_t need = llm_model_weight_bytes(fm);
+            CHECK(rss >= 0 && (uint64_t)rss * 1024 >= need, "F32 model: %ld kB resident after open, weights %llu kB",
+                  rss, (unsigned long long)(need / 1024));
+        }
+        llm_model_free(fm);
+    }
 
     llm_model *m = t_open(model);
     if (strcmp(llm_model_pack_note(m), "weights used in place") == 0) {
@@ -275,25 +294,6 @@ int main(int argc, char **argv) {
     setenv("WASMLET_PACK_CACHE_MAX", "banana", 1);   /* unreadable: the default */
     use("cache hit", "bad limit");
     unsetenv("WASMLET_PACK_CACHE_MAX");
-
-    /* Weights the kernels use in place are faulted in at open too
-     * (model.c's populate_in_place): rows of 272 floats are no multiple of
-     * the packed kernels' 32 columns, so nothing here is repacked. */
-    if (can_populate()) {
-        char f32[1100];
-        snprintf(f32, sizeof f32, "%s/pack-cache-f32.gguf", argv[1]);
-        t_synth(f32, "--layers", "2", "--dim", "272", "--heads", "4", "--kv-heads", "2", "--ffn", "560",
-                "--vocab", "1024", "--type", "F32", "--seed", "22", NULL);
-        llm_model *fm = t_open(f32);
-        CHECK(strcmp(llm_model_pack_note(fm), "weights used in place") == 0, "F32 model: %s", llm_model_pack_note(fm));
-        {
-            const long rss = resident_kb(f32, NULL);
-            const uint64_t need = llm_model_weight_bytes(fm);
-            CHECK(rss >= 0 && (uint64_t)rss * 1024 >= need, "F32 model: %ld kB resident after open, weights %llu kB",
-                  rss, (unsigned long long)(need / 1024));
-        }
-        llm_model_free(fm);
-    }
 
     /* Caches that cannot be used: the model still works, from memory. */
     setenv("WASMLET_PACK_CACHE", "off", 1);

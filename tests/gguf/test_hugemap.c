@@ -59,26 +59,36 @@ static long rss_kb(const void *p, long *size) {
     return rss;
 }
 
-static void check_populate(int fd, size_t len) {
+/* A mapping whose last page holds one byte, populated from one byte
+ * short of its second page: only a start rounded down to its page and a
+ * length that still reaches the last byte fault every page in, whatever
+ * the page size. */
+static void check_populate(int fd, size_t n) {
 #ifdef MADV_POPULATE_READ
     void *probe = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     const int can = probe != MAP_FAILED && madvise(probe, 4096, MADV_POPULATE_READ) == 0;
     if (probe != MAP_FAILED) munmap(probe, 4096);
-    if (!can) return;   /* before Linux 5.14: a hint that does nothing */
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    long size, rss;
+    if (!can || n < 3 * pg) return;   /* before Linux 5.14: a hint that does nothing */
+    const size_t len = (n / pg - 1) * pg + 1, skip = pg - 1;
     unsigned char *p = hugemap_file(fd, 0, len);
     CHECK(p != MAP_FAILED, "populate: map: %s", strerror(errno));
     if (p == MAP_FAILED) return;
-    long size, rss;
-    hugemap_populate(p + 100, len - 100, UINT64_MAX);
+    if (rss_kb(p, &size) < 0) {   /* no /proc here */
+        munmap(p, len);
+        return;
+    }
+    hugemap_populate(p + skip, len - skip, UINT64_MAX);
     rss = rss_kb(p, &size);
     CHECK(rss == 0, "populate: %ld of %ld kB resident after a total over the memory", rss, size);
-    hugemap_populate(p + 100, len - 100, len);
+    hugemap_populate(p + skip, len - skip, len);
     rss = rss_kb(p, &size);
     CHECK(size > 0 && rss == size, "populate: %ld of %ld kB resident", rss, size);
     munmap(p, len);
 #else
     (void)fd;
-    (void)len;
+    (void)n;
 #endif
 }
 
