@@ -98,7 +98,9 @@ static const char *loadavg(void) {
  * token then costs more (on this machine a 1-thread Q4_0 token 5-8%: 66%
  * of its entry in 2 MB pages read 63-68 tok/s, 100% read 68-70 in the
  * same hour). BENCH_FRESH=1 reads each model back first. */
-static double huge_share(const char *model_path) {
+static double huge_share(const char *model_file) {
+    char model_path[4096];
+    if (!realpath(model_file, model_path)) return -1;   /* smaps names files by their real paths */
     FILE *f = fopen("/proc/self/smaps", "r");
     if (!f) return -1;
     char line[1024];
@@ -108,7 +110,8 @@ static double huge_share(const char *model_path) {
         unsigned long a, b;
         char path[900] = "";
         if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %899[^\n]", &a, &b, path) >= 2) {
-            const size_t n = strlen(path);
+            size_t n = strlen(path);
+            if (n > 10 && strcmp(path + n - 10, " (deleted)") == 0) path[n -= 10] = 0;   /* an entry replaced since */
             kind = strcmp(path, model_path) == 0 ? 1 : n > 5 && strcmp(path + n - 5, ".pack") == 0 ? 2 : 0;
             continue;
         }
@@ -126,6 +129,7 @@ static double huge_share(const char *model_path) {
 static void evict(const char *path) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
+    fdatasync(fd);   /* dirty pages (a file just written) would stay */
     posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     close(fd);
 }
@@ -341,7 +345,9 @@ int main(int argc, char **argv) {
         l50[i] = l2000[i] = lratio[i] = 0;
         kvt[i] = "-";
         if (longctx) long_context(m, runs, &l50[i], &l2000[i], &lratio[i], &kvt[i]);
-        huge[i] = huge_share(path);
+        /* Weights packed into anonymous memory (no usable cache) are not in
+         * files: the column would describe the model file's leftovers. */
+        huge[i] = strncmp(llm_model_pack_note(m), "packed in memory", 16) == 0 ? -2 : huge_share(path);
         llm_model_free(m);
         measure_bw(bw);
     }
@@ -362,6 +368,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n_types; i++) {
         char hs[32] = "unknown";
         if (huge[i] >= 0) snprintf(hs, sizeof hs, "%.0f%%", huge[i]);
+        else if (huge[i] == -2) snprintf(hs, sizeof hs, "n/a (in memory)");
         printf("| %-6s | %22.0f | %14.0f | %21s | %8s | %12.2f | %14.2f | %22.2f |\n", types[i], open_ms[i], first_ms[i],
                hs, kvt[i], l50[i], l2000[i], lratio[i]);
     }
