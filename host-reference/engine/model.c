@@ -621,7 +621,6 @@ void llm_model_free(llm_model *m) {
 const llm_hparams *llm_model_hparams(const llm_model *m) { return &m->hp; }
 const gguf_file *llm_model_gguf(const llm_model *m) { return m->gf; }
 
-
 uint64_t llm_model_weight_bytes(const llm_model *m) {
     uint64_t total = wbytes(&m->output);
     for (int l = 0; l < m->hp.n_layer; l++) {

@@ -16,10 +16,10 @@
  * file and maps at a 2 MB-aligned address, so that the page cache's 2 MB
  * folios become huge-page mappings; writes in 2 MB-aligned pieces of 2 MB
  * are what leave such folios behind (model.c faults a mapped entry in
- * whole, hugemap_populate, which reads it back from disk in such folios
- * too). Anything unusual (no folder,
- * disk full, a foreign file) is a miss with a reason, never an error: the
- * model then packs into anonymous memory as without a cache.
+ * whole with hugemap_populate, which reads it back from disk in such
+ * folios too). Anything unusual (no folder, disk full, a foreign file) is
+ * a miss with a reason, never an error: the model then packs into
+ * anonymous memory as without a cache.
  *
  * A stale or damaged entry can only give wrong numbers, never a memory
  * fault: packed data holds scales and quants, no offsets (kernels.h).

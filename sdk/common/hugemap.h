@@ -10,14 +10,15 @@
  * failure; unmap with munmap(p, len).
  *
  * hugemap_populate(p, len, total) faults a mapped range in now, in order,
- * where the kernel can (Linux 5.14+), unless `total` (what the caller
- * populates in all, len for a single range) is over half the physical
- * memory: a rough guard (it knows no cgroup limit or other tenants) for
- * weights so large that the page cache would drop them again before the
- * first token reads them, which would read them from disk twice. For weights streamed whole at every token: read back from
- * disk this way, a file lands in the page cache in 2 MB folios throughout
- * (a model read back by its first token's own faults, two threads at two
- * places, kept 4-10% in small pages: 1-thread generation 5-8% slower).
+ * where the kernel can (Linux 5.14+). For weights streamed whole at every
+ * token: read back from disk this way, a file lands in the page cache in
+ * 2 MB folios throughout (read back by a first token's own faults, two
+ * threads at two places, a model kept 4-10% in small pages: 1-thread
+ * generation 5-8% slower). Nothing is done when `total` (what the caller
+ * populates in all; len for a single range) is over half the physical
+ * memory: a rough guard (it knows no cgroup limit or other tenants)
+ * against weights so large that the page cache would drop them again
+ * before the first token reads them, reading them from disk twice.
  */
 #ifndef WASMLET_HUGEMAP_H
 #define WASMLET_HUGEMAP_H
