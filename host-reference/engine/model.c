@@ -511,7 +511,7 @@ static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped,
             pack_cache_abort(&wr);
         }
     }
-    const bool entry = buf != NULL;   /* a mapped cache entry, not a copy just made in memory */
+    populate_weights(m, off, n, buf, total);   /* the entry, if mapped, and any matrices used in place */
     if (buf) snprintf(m->pack_note, sizeof m->pack_note, "%s", why);
     if (!buf) {
         snprintf(m->pack_note, sizeof m->pack_note, "packed in memory%s%s", src ? "; " : "", src ? why : "");
@@ -528,7 +528,6 @@ static bool pack_matrices(llm_model *m, const llm_source *src, bool file_mapped,
         pack_job job = {.m = m, .off = off, .n = n, .base = buf};
         run_pack_job(&job);
     }
-    populate_weights(m, off, n, entry ? buf : NULL, total);
     if (file_mapped) release_originals(m, off, n);
     m->packed = buf;
     m->packed_bytes = total;
