@@ -271,25 +271,52 @@ static void long_context(const llm_model *m, int runs, double *at50, double *at2
     llm_context_free(cs);
 }
 
+static const char usage[] =
+    "usage: bench_engine DIR [all | TYPE...]\n"
+    "  DIR holds the generated bench models (made once, kept); TYPE is one of\n"
+    "  F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K_M Q5_K Q6_K (default Q4_0 Q4_K_M Q8_0).\n"
+    "  Environment: BENCH_RUNS (runs per figure, 1-16, default 3), BENCH_TG (generated\n"
+    "  tokens, 8-1024, default 128), BENCH_LONG=1 (position 2000 against 50),\n"
+    "  BENCH_FRESH=1 (models dropped from the page cache and read back first),\n"
+    "  BENCH_KV=f32|f16 (KV cache type; default auto).\n";
+
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: bench_engine DIR [TYPE...]\n");
+    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc < 2 || argv[1][0] == '-') {   /* a flag is never taken for DIR (it would be created) */
+        if (argc < 2) fputs(usage, stderr);
+        else fprintf(stderr, "bench_engine: unknown option %s (see --help)\n", argv[1]);
         return 2;
     }
     const char *dir = argv[1];
-    mkdir(dir, 0755);
     static const char *headline[] = {"Q4_0", "Q4_K_M", "Q8_0"};
     static const char *all[] = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0",
                                 "Q5_1", "Q8_0", "Q4_K_M", "Q5_K", "Q6_K"};
+    const int n_all = (int)(sizeof all / sizeof all[0]);
     const char **types = (const char **)headline;
     int n_types = 3;
     if (argc == 3 && strcmp(argv[2], "all") == 0) {
         types = (const char **)all;
-        n_types = (int)(sizeof all / sizeof all[0]);
+        n_types = n_all;
     } else if (argc > 2) {
+        if (argc - 2 > MAX_TYPES) {
+            fprintf(stderr, "bench_engine: at most %d types\n", MAX_TYPES);
+            return 2;
+        }
         types = (const char **)argv + 2;
-        n_types = argc - 2 < MAX_TYPES ? argc - 2 : MAX_TYPES;
+        n_types = argc - 2;
+        for (int i = 0; i < n_types; i++) {
+            int k = 0;
+            while (k < n_all && strcmp(types[i], all[k]) != 0) k++;
+            if (k == n_all) {
+                fprintf(stderr, "bench_engine: unknown type %s (see --help)\n", types[i]);
+                return 2;
+            }
+        }
     }
+    mkdir(dir, 0755);
     int runs = getenv("BENCH_RUNS") ? atoi(getenv("BENCH_RUNS")) : 3;
     if (runs < 1 || runs > 16) runs = 3;
     if (getenv("BENCH_TG")) TG = atoi(getenv("BENCH_TG"));

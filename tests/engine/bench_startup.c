@@ -92,7 +92,18 @@ static int start(const char *self, const char *path, double v[4], char *note, si
 
 int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--child") == 0) return child(argv[2]);
-    if (argc != 2) { fprintf(stderr, "usage: bench_startup DIR\n"); return 2; }
+    static const char usage[] = "usage: bench_startup DIR\n"
+                                "  times open + first token of each .gguf in DIR, each in a fresh process,\n"
+                                "  BENCH_RUNS times (1-99, default 5)\n";
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc != 2 || argv[1][0] == '-') {
+        if (argc == 2) fprintf(stderr, "bench_startup: unknown option %s (see --help)\n", argv[1]);
+        else fputs(usage, stderr);
+        return 2;
+    }
     int runs = getenv("BENCH_RUNS") ? atoi(getenv("BENCH_RUNS")) : 5;
     if (runs < 1 || runs > 99) runs = 5;
     char cache[2048], cmd[8192];
