@@ -34,7 +34,7 @@ enum {
      * (5-7 KB), a few lines per step (prefetch_part): four were slower.
      * The hint is NTA: each weight byte is read once per token, and
      * keeping it out of L2/L3 was worth +9% for Q8_0, +3% for Q4_0 at one
-     * thread (the float kernels gained nothing). */
+     * thread (F16/BF16 take it too since session 9, x86_avx512_rf.c). */
     PF_AHEAD = 4608,
 };
 
@@ -82,16 +82,18 @@ static void prep_acts(int fam, const uint8_t *X, size_t xs, int ncol, int nb, ac
 }
 
 /* Part `part` of `parts` of the cache lines of the `bytes` at p, NTA.
- * The K-quant kernels fetch the super-block two on (36-53 lines) an
+ * The K-quant kernels fetch the super-block two on (39-53 lines) an
  * eighth per sub-block step. Issued in one burst at the block's start,
  * as before, the burst stalled on the fill buffers while the arithmetic
  * that could have hidden it waited behind it. One thread, 2 GB of
  * weights, alternated runs: Q4_K 38.0 -> 39.4 GB/s, Q5_K 37.9 -> 38.9,
  * Q6_K 38.9 -> 40.0; generation, per-round A/B (30 rounds): Q4_K_M
  * +2.2%, Q5_K +3.6%, Q6_K +5.0% at 1 thread, +1.5-2.3% at 2. */
-static inline __attribute__((always_inline)) void prefetch_part(const uint8_t *p, size_t bytes, int part, int parts) {
+static inline __attribute__((always_inline)) void
+prefetch_part(const uint8_t *p, size_t bytes, int part, int parts) {
     const size_t lines = (bytes + 63) / 64, l1 = lines * (size_t)(part + 1) / (size_t)parts;
-    for (size_t l = lines * (size_t)part / (size_t)parts; l < l1; l++) _mm_prefetch((const char *)p + 64 * l, _MM_HINT_NTA);
+    for (size_t l = lines * (size_t)part / (size_t)parts; l < l1; l++)
+        _mm_prefetch((const char *)p + 64 * l, _MM_HINT_NTA);
 }
 
 static inline __m512i bcast4(const uint8_t *p) {
@@ -290,7 +292,6 @@ tile_6(int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, int c0, fl
     for (int c = 0; c < nc; c++) acc[c] = _mm512_setzero_ps();
     for (int k = 0; k < nb; k++) {
         const blk_q6_K_r16 *b = (const blk_q6_K_r16 *)(G + (size_t)k * sizeof(blk_q6_K_r16));
-
         const blk_q8_K *xb[TILE];
         __m512i tot[TILE];
         for (int c = 0; c < nc; c++) {

@@ -53,11 +53,11 @@ AI void ftile(int kind, int nc, const uint8_t *G, int j0, int j1, int first, int
         a1[c] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(P + 32 * c + 16);
     }
     for (int j = j0; j < j1; j += 2) {
-        if (nc == 1) {   /* generation: the stream is all there is, keep it ahead */
+        if (nc == 1) {   /* the stream is all there is (generation, or a prompt's last tile): keep it ahead */
             const char *pf = (const char *)(G + 16 * es * (size_t)j + 4096);
             for (size_t o = 0; o < 32 * es; o += 64) {
-                if (kind == GGML_F32) _mm_prefetch(pf + o, _MM_HINT_T0);
-                else _mm_prefetch(pf + o, _MM_HINT_NTA);   /* see fgroups */
+                if (kind == GGML_F32 || P) _mm_prefetch(pf + o, _MM_HINT_T0);
+                else _mm_prefetch(pf + o, _MM_HINT_NTA);   /* F16/BF16 generation (P NULL): see fgroups */
             }
         }
         __m512 w[2];
@@ -105,23 +105,25 @@ AI void fvec2(int kind, const uint8_t *GA, const uint8_t *GB, int n, const float
 
 AI void fgroups(int kind, const uint8_t *W, size_t stride, const float *X, size_t xs, float *Y, size_t ys,
                 int nrows, int n, int ncol) {
-    /* Activations in chunks that stay in L2 while every row group passes
-     * over them (the weights are read once per chunk); within a group,
-     * columns in blocks whose weights (16 KB) stay in L1 while every tile
-     * of the chunk passes over them. */
     /* Generation. F16 and BF16 read one row group at a time, a single
      * stream prefetched NTA 4 KB ahead; two groups at once (two streams,
      * prefetched T0) were slower: per-round A/B at 1 thread, BF16 +8.8%,
      * F16 +7.0%, BF16 at 2 threads +7.0% (one group with T0: +6.3%,
-     * +5.5%, +6.1%). F32 keeps two groups, which one group's two FMA
-     * chains would bind on latency (-4%). */
+     * +5.5%, +6.1%). F32 keeps two groups, because with one group its two
+     * FMA chains bind on latency (-4%). */
     if (ncol == 1) {
         int r = 0;
         if (kind == GGML_F32)
-            for (; r + 32 <= nrows; r += 32) fvec2(kind, W + (size_t)r * stride, W + (size_t)(r + 16) * stride, n, X, Y + r);
-        for (; r + 16 <= nrows; r += 16) ftile(kind, 1, W + (size_t)r * stride, 0, n, 1, 1, X, xs, Y + r, ys, NULL);
+            for (; r + 32 <= nrows; r += 32)
+                fvec2(kind, W + (size_t)r * stride, W + (size_t)(r + 16) * stride, n, X, Y + r);
+        for (; r + 16 <= nrows; r += 16)
+            ftile(kind, 1, W + (size_t)r * stride, 0, n, 1, 1, X, xs, Y + r, ys, NULL);
         return;
     }
+    /* Activations in chunks that stay in L2 while every row group passes
+     * over them (the weights are read once per chunk); within a group,
+     * columns in blocks whose weights (16 KB) stay in L1 while every tile
+     * of the chunk passes over them. */
     int per = (int)(ACT_BUDGET / ((size_t)n * sizeof(float)));
     per = per < FT ? FT : per > CHUNK_MAX ? CHUNK_MAX : per - per % FT;
     const int kb = kind == GGML_F32 ? 256 : 512;

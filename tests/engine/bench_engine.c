@@ -280,21 +280,33 @@ static const char usage[] =
     "  BENCH_FRESH=1 (models dropped from the page cache and read back first),\n"
     "  BENCH_KV=f32|f16 (KV cache type; default auto).\n";
 
+static int type_index(const char *name, const char *const *all, int n_all) {
+    int k = 0;
+    while (k < n_all && strcmp(name, all[k]) != 0) k++;
+    return k < n_all ? k : -1;
+}
+
 int main(int argc, char **argv) {
-    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (argc < 2 || argv[1][0] == '-') {   /* a flag is never taken for DIR (it would be created) */
-        if (argc < 2) fputs(usage, stderr);
-        else fprintf(stderr, "bench_engine: unknown option %s (see --help)\n", argv[1]);
-        return 2;
-    }
-    const char *dir = argv[1];
     static const char *headline[] = {"Q4_0", "Q4_K_M", "Q8_0"};
     static const char *all[] = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0",
                                 "Q5_1", "Q8_0", "Q4_K_M", "Q5_K", "Q6_K"};
     const int n_all = (int)(sizeof all / sizeof all[0]);
+    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    /* DIR is created and filled with gigabytes of models: a flag, an
+     * empty name or a type name (DIR forgotten) is never taken for it. */
+    if (argc < 2) {
+        fprintf(stderr, "bench-engine: DIR missing (see --help)\n");
+        return 2;
+    }
+    const char *dir = argv[1];
+    if (dir[0] == '-' || dir[0] == '\0' || strcmp(dir, "all") == 0 || type_index(dir, all, n_all) >= 0) {
+        fprintf(stderr, "bench-engine: \"%s\" is %s, not a folder for the models (see --help)\n", dir,
+                dir[0] == '-' ? "an option" : dir[0] ? "a type" : "empty");
+        return 2;
+    }
     const char **types = (const char **)headline;
     int n_types = 3;
     if (argc == 3 && strcmp(argv[2], "all") == 0) {
@@ -302,19 +314,16 @@ int main(int argc, char **argv) {
         n_types = n_all;
     } else if (argc > 2) {
         if (argc - 2 > MAX_TYPES) {
-            fprintf(stderr, "bench_engine: at most %d types\n", MAX_TYPES);
+            fprintf(stderr, "bench-engine: at most %d types\n", MAX_TYPES);
             return 2;
         }
         types = (const char **)argv + 2;
         n_types = argc - 2;
-        for (int i = 0; i < n_types; i++) {
-            int k = 0;
-            while (k < n_all && strcmp(types[i], all[k]) != 0) k++;
-            if (k == n_all) {
-                fprintf(stderr, "bench_engine: unknown type %s (see --help)\n", types[i]);
+        for (int i = 0; i < n_types; i++)
+            if (type_index(types[i], all, n_all) < 0) {
+                fprintf(stderr, "bench-engine: unknown type %s (see --help)\n", types[i]);
                 return 2;
             }
-        }
     }
     mkdir(dir, 0755);
     int runs = getenv("BENCH_RUNS") ? atoi(getenv("BENCH_RUNS")) : 3;

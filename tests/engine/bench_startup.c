@@ -99,9 +99,10 @@ int main(int argc, char **argv) {
         fputs(usage, stdout);
         return 0;
     }
-    if (argc != 2 || argv[1][0] == '-') {
-        if (argc == 2) fprintf(stderr, "bench_startup: unknown option %s (see --help)\n", argv[1]);
-        else fputs(usage, stderr);
+    if (argc != 2 || argv[1][0] == '-' || argv[1][0] == '\0') {
+        if (argc != 2) fprintf(stderr, "bench_startup: one argument, DIR (see --help)\n");
+        else fprintf(stderr, "bench_startup: \"%s\" is %s, not a folder (see --help)\n", argv[1],
+                     argv[1][0] ? "an option" : "empty");
         return 2;
     }
     int runs = getenv("BENCH_RUNS") ? atoi(getenv("BENCH_RUNS")) : 5;
