@@ -280,10 +280,10 @@ static const char usage[] =
     "  BENCH_FRESH=1 (models dropped from the page cache and read back first),\n"
     "  BENCH_KV=f32|f16 (KV cache type; default auto).\n";
 
-static int type_index(const char *name, const char *const *all, int n_all) {
-    int k = 0;
-    while (k < n_all && strcmp(name, all[k]) != 0) k++;
-    return k < n_all ? k : -1;
+static bool is_type(const char *name, const char *const *all, int n_all) {
+    for (int k = 0; k < n_all; k++)
+        if (strcmp(name, all[k]) == 0) return true;
+    return false;
 }
 
 int main(int argc, char **argv) {
@@ -302,9 +302,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *dir = argv[1];
-    if (dir[0] == '-' || dir[0] == '\0' || strcmp(dir, "all") == 0 || type_index(dir, all, n_all) >= 0) {
-        fprintf(stderr, "bench-engine: \"%s\" is %s, not a folder for the models (see --help)\n", dir,
-                dir[0] == '-' ? "an option" : dir[0] ? "a type" : "empty");
+    if (dir[0] == '-' || dir[0] == '\0' || strcmp(dir, "all") == 0 || is_type(dir, all, n_all)) {
+        fprintf(stderr, "bench-engine: DIR \"%s\" is %s, not a folder for the models (see --help)\n", dir,
+                dir[0] == '-' ? "an option" : dir[0] ? "a type list" : "empty");
         return 2;
     }
     const char **types = (const char **)headline;
@@ -320,7 +320,7 @@ int main(int argc, char **argv) {
         types = (const char **)argv + 2;
         n_types = argc - 2;
         for (int i = 0; i < n_types; i++)
-            if (type_index(types[i], all, n_all) < 0) {
+            if (!is_type(types[i], all, n_all)) {
                 fprintf(stderr, "bench-engine: unknown type %s (see --help)\n", types[i]);
                 return 2;
             }
