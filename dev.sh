@@ -4,7 +4,7 @@
 #                            install what is missing, build, pack the chat
 #                            example into a signed bundle and run it
 #   ./dev.sh test [MODE]     install what is missing, build, run all tests
-#   ./dev.sh build [MODE]    build only           MODE: release (default) | asan
+#   ./dev.sh build [MODE]    build only           MODE: release (default) | asan | profile
 #   ./dev.sh bench           build (release) and print the benchmark tables
 #   ./dev.sh setup           install the Debian packages the project needs
 # Environment: WASMLET_WERROR=1 adds -Werror; WASMLET_SHARED points at the
@@ -43,7 +43,11 @@ build() {
   case "$mode" in
     release) args+=(-DCMAKE_BUILD_TYPE=Release) ;;
     asan)    args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DWASMLET_SANITIZE=ON) ;;
-    *) echo "dev.sh: unknown build mode '$mode' (release or asan)" >&2; exit 2 ;;
+    # release code with frame pointers and symbols, for perf call graphs
+    # (DWARF unwinding cannot cross the kernels' large stack frames)
+    profile) args+=(-DCMAKE_BUILD_TYPE=Release
+                    "-DCMAKE_C_FLAGS=-g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer") ;;
+    *) echo "dev.sh: unknown build mode '$mode' (release, asan or profile)" >&2; exit 2 ;;
   esac
   if [ -n "${WASMLET_SHARED:-}" ]; then args+=(-DWASMLET_SHARED_DIR="$WASMLET_SHARED"); fi
   cmake -S . -B "$dir" "${args[@]}" >/dev/null
