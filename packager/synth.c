@@ -45,7 +45,7 @@ typedef struct {
 static int usage(const char *fmt, const char *a) {
     fprintf(stderr, "wasmlet-pack synth: ");
     fprintf(stderr, fmt, a);
-    fputc('\n', stderr);
+    fputs(" (see wasmlet-pack synth --help)\n", stderr);
     return 2;
 }
 
@@ -361,14 +361,47 @@ static bool parse_int(const char *s, long lo, long hi, int *out) {
     return true;
 }
 
+/* The --type names (and Q4_K_M), for parse_type and the help. */
+static const uint32_t synth_types[] = {GGML_F32, GGML_F16, GGML_BF16, GGML_Q8_0, GGML_Q4_0,
+                                       GGML_Q4_1, GGML_Q5_0, GGML_Q5_1, GGML_Q4_K, GGML_Q5_K,
+                                       GGML_Q6_K};
+#define N_SYNTH_TYPES (sizeof synth_types / sizeof synth_types[0])
+
 static bool parse_type(const char *s, uint32_t *out) {
-    static const uint32_t types[] = {GGML_F32, GGML_F16, GGML_BF16, GGML_Q8_0, GGML_Q4_0,
-                                     GGML_Q4_1, GGML_Q5_0, GGML_Q5_1, GGML_Q4_K, GGML_Q5_K,
-                                     GGML_Q6_K};
     if (strcmp(s, "Q4_K_M") == 0) { *out = TYPE_Q4_K_M; return true; }
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (strcmp(s, tinfo(types[i])->name) == 0) { *out = types[i]; return true; }
+    for (size_t i = 0; i < N_SYNTH_TYPES; i++)
+        if (strcmp(s, tinfo(synth_types[i])->name) == 0) { *out = synth_types[i]; return true; }
     return false;
+}
+
+/* -h/--help; the flags listed are the ones pack_synth's loop takes. */
+static int help(void) {
+    fputs("usage: wasmlet-pack synth -o OUT.gguf [options]      random weights\n"
+          "       wasmlet-pack synth --dequantize-from IN.gguf -o OUT.gguf\n"
+          "Weights depend only on the seed, the tensor name and the position, so every\n"
+          "type holds the same weights up to quantization. The second form writes\n"
+          "IN's weights as F32 (metadata copied).\n"
+          "  -o FILE                 the GGUF file to write (required)\n"
+          "  --arch llama|qwen2      architecture (default llama)\n"
+          "  --layers N              layers (default 2)\n"
+          "  --dim N                 embedding size (default 64)\n"
+          "  --heads N               attention heads (default 4)\n"
+          "  --kv-heads N            key/value heads (default: as many as --heads)\n"
+          "  --ffn N                 feed-forward size (default: 2 x --dim)\n"
+          "  --vocab N               vocabulary size (default 259, the byte vocabulary)\n"
+          "  --ctx N                 context length (default 2048)\n"
+          "  --type T                weight type (default F32), one of the types below\n"
+          "  --seed N                weight seed (default 1)\n"
+          "  --rope-base F           RoPE base (default 10000, qwen2 1000000)\n"
+          "  --rope-scale F          linear RoPE scaling factor (default: none)\n"
+          "  --tied yes|no           reuse token_embd as the output matrix (default no)\n"
+          "  --tokenizer-from FILE   take the vocabulary from this GGUF\n"
+          "  --dequantize-from FILE  the second form: FILE's weights as F32\n"
+          "  -h, --help              print this help and exit\n"
+          "Types:", stdout);
+    for (size_t i = 0; i < N_SYNTH_TYPES; i++) printf(" %s", tinfo(synth_types[i])->name);
+    fputs(" Q4_K_M\n", stdout);
+    return 0;
 }
 
 int pack_synth(int argc, char **argv) {
@@ -378,6 +411,7 @@ int pack_synth(int argc, char **argv) {
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return help();
         if (i + 1 >= argc) return usage("flag %s needs a value", a);
         const char *v = argv[++i];
         bool ok = true;

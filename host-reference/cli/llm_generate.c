@@ -28,7 +28,7 @@ typedef struct {
 static int usage_error(const char *fmt, const char *a, const char *b) {
     fprintf(stderr, "wasmlet-llm: ");
     fprintf(stderr, fmt, a, b);
-    fputc('\n', stderr);
+    fputs(" (see wasmlet-llm --help)\n", stderr);
     return 2;
 }
 
@@ -52,11 +52,71 @@ static bool parse_float(const char *s, float lo, float hi, float *out) {
     return true;
 }
 
-static bool is_flag(const char *a, const char *s1, const char *s2) {
-    return strcmp(a, s1) == 0 || (s2 && strcmp(a, s2) == 0);
+/* Every flag generation accepts, in --help order. parse_args looks flags up
+ * here and usage() prints this table, so the help cannot list a flag the
+ * parser refuses or miss one it takes. arg NULL: a switch (no value). */
+typedef enum {
+    G_MODEL, G_PROMPT, G_PREDICT, G_CTX, G_THREADS, G_PIN, G_BATCH, G_KV_F16, G_KV_F32,
+    G_TEMP, G_TOP_K, G_TOP_P, G_MIN_P, G_REPEAT_PENALTY, G_REPEAT_LAST_N,
+    G_PRESENCE_PENALTY, G_FREQUENCY_PENALTY, G_SEED, G_IGNORE_EOS, G_IDS, G_LOGITS, G_HELP
+} gen_flag_id;
+
+typedef struct {
+    gen_flag_id id;
+    const char *name, *alias, *arg, *help;
+} gen_flag;
+
+static const gen_flag gen_flags[] = {
+    {G_MODEL, "-m", "--model", "FILE", "the GGUF model (required)"},
+    {G_PROMPT, "-p", "--prompt", "TEXT", "the prompt (default: empty, BOS alone)"},
+    {G_PREDICT, "-n", "--n-predict", "N", "tokens to generate (default 128; -1: until EOS)"},
+    {G_CTX, "-c", "--ctx-size", "N", "context length (default 0: the model's, max 4096)"},
+    {G_THREADS, "-t", "--threads", "N", "threads, 1-256 (default: the online CPUs, max 64)"},
+    {G_PIN, "--pin", NULL, "auto|CPUS", "pin threads to the allowed CPUs or a list: 0,2-3"},
+    {G_BATCH, "-b", "--batch-size", "N", "tokens per prompt pass (default 256)"},
+    {G_KV_F16, "--kv-f16", NULL, NULL, "F16 KV cache (default for quantized models)"},
+    {G_KV_F32, "--kv-f32", NULL, NULL, "F32 KV cache (default for F32/F16/BF16 models)"},
+    {G_TEMP, "--temp", NULL, "F", "temperature, 0-100 (default 0.8; 0: greedy)"},
+    {G_TOP_K, "--top-k", NULL, "N", "keep the N most likely tokens (default 40; 0: all)"},
+    {G_TOP_P, "--top-p", NULL, "F", "keep the likeliest tokens up to mass F (default 0.95)"},
+    {G_MIN_P, "--min-p", NULL, "F", "drop tokens below F x the top one (default 0.05)"},
+    {G_REPEAT_PENALTY, "--repeat-penalty", NULL, "F", "penalize recent tokens' logits by F (default 1: off)"},
+    {G_REPEAT_LAST_N, "--repeat-last-n", NULL, "N", "recent tokens the penalties look at (default 64)"},
+    {G_PRESENCE_PENALTY, "--presence-penalty", NULL, "F", "subtract F from recent tokens' logits (default 0)"},
+    {G_FREQUENCY_PENALTY, "--frequency-penalty", NULL, "F", "subtract F per recent occurrence (default 0)"},
+    {G_SEED, "-s", "--seed", "N", "sampling seed (default: from the time and pid)"},
+    {G_IGNORE_EOS, "--ignore-eos", NULL, NULL, "keep generating after the end-of-sequence token"},
+    {G_IDS, "--ids", NULL, NULL, "print the generated token ids instead of text"},
+    {G_LOGITS, "--logits", NULL, "N", "print tokens and the first N rows of logits as JSON"},
+    {G_HELP, "-h", "--help", NULL, "print this help and exit"},
+};
+#define N_GEN_FLAGS (sizeof gen_flags / sizeof gen_flags[0])
+
+static void usage(FILE *f) {
+    fputs("usage: wasmlet-llm -m FILE [-p PROMPT] [options]  generate text\n"
+          "       wasmlet-llm -m FILE --info ...       GGUF metadata (--info --help)\n"
+          "       wasmlet-llm -m FILE --tokenize ...   token ids (--tokenize --help)\n"
+          "Text streams to stdout, timings to stderr. Options (llama.cpp's):\n", f);
+    for (size_t i = 0; i < N_GEN_FLAGS; i++) {
+        const gen_flag *g = &gen_flags[i];
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s%s%s", g->name, g->alias ? ", " : "", g->alias ? g->alias : "",
+                 g->arg ? " " : "", g->arg ? g->arg : "");
+        fprintf(f, "  %-22s %s\n", left, g->help);
+    }
 }
 
-/* Returns 0 on success, else the exit status (2). */
+static const gen_flag *find_flag(const char *a) {
+    for (size_t i = 0; i < N_GEN_FLAGS; i++)
+        if (strcmp(a, gen_flags[i].name) == 0 || (gen_flags[i].alias && strcmp(a, gen_flags[i].alias) == 0))
+            return &gen_flags[i];
+    return NULL;
+}
+
+/* Returns 0 to generate, PARSE_HELP when the help was printed (exit 0),
+ * else the exit status (2) after a one-line error. A flag's value is never
+ * read as a flag: "-p --help" is the prompt "--help". */
+#define PARSE_HELP (-1)
 static int parse_args(int argc, char **argv, gen_opts *o) {
     memset(o, 0, sizeof *o);
     o->prompt = "";
@@ -67,42 +127,53 @@ static int parse_args(int argc, char **argv, gen_opts *o) {
     o->sp = llm_sampler_default_params();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        const gen_flag *g = find_flag(a);
+        if (!g) {
+            if (a[0] != '-') return usage_error("unexpected argument '%s'%s", a, "");
+            return usage_error("unknown flag '%s'%s", a, "");
+        }
         /* Flags without a value. */
-        if (is_flag(a, "--ignore-eos", NULL)) { o->ignore_eos = true; continue; }
-        if (is_flag(a, "--ids", NULL)) { o->ids = true; continue; }
-        if (is_flag(a, "--kv-f16", NULL)) { o->kv_type = LLM_KV_F16; continue; }
-        if (is_flag(a, "--kv-f32", NULL)) { o->kv_type = LLM_KV_F32; continue; }
-        if (a[0] != '-') return usage_error("unexpected argument '%s'%s", a, "");
+        switch (g->id) {
+        case G_HELP: usage(stdout); return PARSE_HELP;
+        case G_IGNORE_EOS: o->ignore_eos = true; continue;
+        case G_IDS: o->ids = true; continue;
+        case G_KV_F16: o->kv_type = LLM_KV_F16; continue;
+        case G_KV_F32: o->kv_type = LLM_KV_F32; continue;
+        default: break;
+        }
         if (i + 1 >= argc) return usage_error("flag %s needs a value%s", a, "");
         const char *v = argv[++i];
         long n = 0;
         float f = 0;
         bool ok = true;
-        if (is_flag(a, "-m", "--model")) o->model = v;
-        else if (is_flag(a, "-p", "--prompt")) o->prompt = v;
-        else if (is_flag(a, "-n", "--n-predict")) { ok = parse_long(v, -1, INT_MAX, &n); o->n_predict = (int)n; }
-        else if (is_flag(a, "-c", "--ctx-size")) { ok = parse_long(v, 0, 1 << 20, &n); o->n_ctx = (int)n; }
-        else if (is_flag(a, "-t", "--threads")) { ok = parse_long(v, 1, 256, &n); o->n_threads = (int)n; }
-        else if (is_flag(a, "--pin", NULL)) { ok = *v != 0; o->pin = v; }   /* llm_context_new checks the list */
-        else if (is_flag(a, "-b", "--batch-size")) { ok = parse_long(v, 1, 1 << 16, &n); o->n_batch = (int)n; }
-        else if (is_flag(a, "--temp", NULL)) { ok = parse_float(v, 0, 100, &f); o->sp.temp = f; }
-        else if (is_flag(a, "--top-k", NULL)) { ok = parse_long(v, 0, INT_MAX, &n); o->sp.top_k = (int)n; }
-        else if (is_flag(a, "--top-p", NULL)) { ok = parse_float(v, 0, 1, &f); o->sp.top_p = f; }
-        else if (is_flag(a, "--min-p", NULL)) { ok = parse_float(v, 0, 1, &f); o->sp.min_p = f; }
-        else if (is_flag(a, "--repeat-penalty", NULL)) { ok = parse_float(v, 0.0001f, 100, &f); o->sp.repeat_penalty = f; }
-        else if (is_flag(a, "--repeat-last-n", NULL)) { ok = parse_long(v, 0, 1 << 20, &n); o->sp.repeat_last_n = (int)n; }
-        else if (is_flag(a, "--presence-penalty", NULL)) { ok = parse_float(v, -100, 100, &f); o->sp.presence_penalty = f; }
-        else if (is_flag(a, "--frequency-penalty", NULL)) { ok = parse_float(v, -100, 100, &f); o->sp.frequency_penalty = f; }
-        else if (is_flag(a, "--seed", "-s")) {
+        switch (g->id) {
+        case G_MODEL: o->model = v; break;
+        case G_PROMPT: o->prompt = v; break;
+        case G_PREDICT: ok = parse_long(v, -1, INT_MAX, &n); o->n_predict = (int)n; break;
+        case G_CTX: ok = parse_long(v, 0, 1 << 20, &n); o->n_ctx = (int)n; break;
+        case G_THREADS: ok = parse_long(v, 1, 256, &n); o->n_threads = (int)n; break;
+        case G_PIN: ok = *v != 0; o->pin = v; break;   /* llm_context_new checks the list */
+        case G_BATCH: ok = parse_long(v, 1, 1 << 16, &n); o->n_batch = (int)n; break;
+        case G_TEMP: ok = parse_float(v, 0, 100, &f); o->sp.temp = f; break;
+        case G_TOP_K: ok = parse_long(v, 0, INT_MAX, &n); o->sp.top_k = (int)n; break;
+        case G_TOP_P: ok = parse_float(v, 0, 1, &f); o->sp.top_p = f; break;
+        case G_MIN_P: ok = parse_float(v, 0, 1, &f); o->sp.min_p = f; break;
+        case G_REPEAT_PENALTY: ok = parse_float(v, 0.0001f, 100, &f); o->sp.repeat_penalty = f; break;
+        case G_REPEAT_LAST_N: ok = parse_long(v, 0, 1 << 20, &n); o->sp.repeat_last_n = (int)n; break;
+        case G_PRESENCE_PENALTY: ok = parse_float(v, -100, 100, &f); o->sp.presence_penalty = f; break;
+        case G_FREQUENCY_PENALTY: ok = parse_float(v, -100, 100, &f); o->sp.frequency_penalty = f; break;
+        case G_SEED: {
             char *end;
             errno = 0;
             unsigned long long s = strtoull(v, &end, 10);
             ok = *v && *v != '-' && !errno && !*end;
             o->sp.seed = s;
             o->seed_set = true;
+            break;
         }
-        else if (is_flag(a, "--logits", NULL)) { ok = parse_long(v, 1, 1 << 20, &n); o->logits_n = (int)n; }
-        else return usage_error("unknown flag '%s'%s", a, "");
+        case G_LOGITS: ok = parse_long(v, 1, 1 << 20, &n); o->logits_n = (int)n; break;
+        default: ok = false; break;   /* the switches, handled above */
+        }
         if (!ok) return usage_error("bad value '%s' for %s", v, a);
     }
     if (!o->model) return usage_error("missing -m MODEL.gguf%s%s", "", "");
@@ -144,7 +215,7 @@ static void print_json(const logit_log *lg, const int32_t *toks, int n_toks) {
 int llm_cli_generate(int argc, char **argv) {
     gen_opts o;
     int rc = parse_args(argc, argv, &o);
-    if (rc) return rc;
+    if (rc) return rc == PARSE_HELP ? 0 : rc;
 
     char err[512];
     double t_open = now_s();

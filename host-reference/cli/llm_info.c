@@ -11,8 +11,18 @@
 #include "gguf.h"
 #include "llm_cli.h"
 
+/* The usage; the flags it lists are the ones llm_cli_info's loop takes. */
+#define SYNOPSIS "wasmlet-llm -m FILE --info [--all]"
+static const char help_text[] =
+    "usage: " SYNOPSIS "\n"
+    "Print a summary of a GGUF file's metadata: format, architecture, shape,\n"
+    "tokenizer, tensor and parameter counts, weight types.\n"
+    "  -m, --model FILE  the GGUF file\n"
+    "  --all             also list every metadata key and every tensor\n"
+    "  -h, --help        print this help and exit\n";
+
 static void usage_err(const char *msg, const char *arg) {
-    fprintf(stderr, "wasmlet-llm: %s%s (usage: wasmlet-llm -m FILE --info [--all])\n", msg, arg ? arg : "");
+    fprintf(stderr, "wasmlet-llm: %s%s (usage: " SYNOPSIS "; see --info --help)\n", msg, arg ? arg : "");
 }
 
 /* Print bytes from the file safely: printable ASCII as is, the rest escaped. */
@@ -153,6 +163,10 @@ int llm_cli_info(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--info")) continue;
         if (!strcmp(argv[i], "--all")) { all = true; continue; }
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(help_text, stdout);
+            return 0;
+        }
         if (!strcmp(argv[i], "-m") || !strcmp(argv[i], "--model")) {
             if (i + 1 >= argc) { usage_err("-m needs a file", NULL); return 2; }
             path = argv[++i];

@@ -11,7 +11,16 @@
 #include "llm_cli.h"
 #include "tokenizer.h"
 
+/* The usage; the flags it lists are the ones llm_cli_tokenize's loop takes. */
 #define USAGE "usage: wasmlet-llm -m FILE --tokenize [-p TEXT] [--bos] [--special]"
+static const char help_text[] =
+    USAGE "\n"
+    "Print the token ids of TEXT, space-separated on one line.\n"
+    "  -m, --model FILE   the GGUF file (a vocabulary-only one will do)\n"
+    "  -p, --prompt TEXT  the text (default: all of standard input)\n"
+    "  --bos              start with the BOS token\n"
+    "  --special          control-token texts in the input become their tokens\n"
+    "  -h, --help         print this help and exit\n";
 
 static char *read_stdin(size_t *len) {
     size_t cap = 1 << 16, n = 0, r;
@@ -38,20 +47,24 @@ int llm_cli_tokenize(int argc, char **argv) {
         if (strcmp(a, "--tokenize") == 0) continue;
         if (strcmp(a, "--bos") == 0) { flags |= TOK_BOS; continue; }
         if (strcmp(a, "--special") == 0) { flags |= TOK_PARSE_SPECIAL; continue; }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(help_text, stdout);
+            return 0;
+        }
         if ((strcmp(a, "-m") == 0 || strcmp(a, "--model") == 0 || strcmp(a, "-p") == 0 ||
              strcmp(a, "--prompt") == 0)) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "wasmlet-llm: %s needs a value (" USAGE ")\n", a);
+                fprintf(stderr, "wasmlet-llm: %s needs a value (" USAGE "; see --tokenize --help)\n", a);
                 return 2;
             }
             if (a[1] == 'm' || a[2] == 'm') model = argv[++i]; else prompt = argv[++i];
             continue;
         }
-        fprintf(stderr, "wasmlet-llm: unknown option '%s' for --tokenize (" USAGE ")\n", a);
+        fprintf(stderr, "wasmlet-llm: unknown option '%s' for --tokenize (" USAGE "; see --tokenize --help)\n", a);
         return 2;
     }
     if (!model) {
-        fprintf(stderr, "wasmlet-llm: --tokenize needs -m FILE (" USAGE ")\n");
+        fprintf(stderr, "wasmlet-llm: --tokenize needs -m FILE (" USAGE "; see --tokenize --help)\n");
         return 2;
     }
     char err[512];

@@ -2,7 +2,8 @@
  *   wasmlet-llm -m FILE --info              metadata summary
  *   wasmlet-llm -m FILE --tokenize [-p T]   token ids of T (or stdin)
  *   wasmlet-llm -m FILE [-p PROMPT] ...     generate (llama.cpp's flags)
- * Each mode lives in its own file and parses its own flags. */
+ * Each mode lives in its own file and parses its own flags, -h/--help
+ * included ("wasmlet-llm --help" is generation's, which names the others). */
 #include <stdio.h>
 #include <string.h>
 #include "llm_cli.h"

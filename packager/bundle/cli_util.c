@@ -1,4 +1,4 @@
-/* cli_util.c: passwords, progress bar, atomic output. See cli_util.h. */
+/* cli_util.c: help, passwords, progress bar, atomic output. See cli_util.h. */
 #include "cli_util.h"
 
 #include <errno.h>
@@ -20,6 +20,51 @@ static bool fail(char *err, size_t errlen, const char *fmt, ...) {
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return false;
+}
+
+/* ---- help --------------------------------------------------------------- */
+
+bool cli_is_help(const char *arg) {
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+/* One form of a synopsis, s[0..n), wrapped at 79 columns where a space is
+ * outside brackets; continuation lines are indented under the flags. */
+static void print_form(const char *lead, const char *cmd, const char *s, size_t n) {
+    int indent = printf("%swasmlet-pack %s", lead, cmd), col = indent;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;   /* the next word: up to a space outside brackets */
+        for (int depth = 0; j < n && (s[j] != ' ' || depth > 0); j++)
+            depth += s[j] == '[' ? 1 : s[j] == ']' ? -1 : 0;
+        if (col > indent && col + 1 + (int)(j - i) > 79) col = printf("\n%*s", indent, "") - 1;
+        col += printf(" %.*s", (int)(j - i), s + i);
+        for (i = j; i < n && s[i] == ' '; i++) {}
+    }
+    putchar('\n');
+}
+
+int cli_help(const char *cmd, const char *synopsis, const char *details) {
+    const char *lead = "usage: ", *s = synopsis, *bar;
+    while ((bar = strstr(s, "  |  ")) != NULL) {   /* alternative forms, one per line */
+        print_form(lead, cmd, s, (size_t)(bar - s));
+        lead = "       ";
+        s = bar + 5;
+    }
+    print_form(lead, cmd, s, strlen(s));
+    if (details) fputs(details, stdout);
+    return 0;
+}
+
+bool cli_trust_args(int argc, char **argv, bundle_trust *t, char *err, size_t errlen) {
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "-p") != 0 && strcmp(argv[i], "--trust") != 0) continue;
+        if (!bundle_trust_add_file(t, argv[++i], err, errlen)) {
+            bundle_trust_free(t);
+            return false;
+        }
+    }
+    return true;
 }
 
 /* ---- passwords ---------------------------------------------------------- */

@@ -34,6 +34,17 @@ static bool write_key_file(const char *path, const char *text, mode_t mode, bool
     return atomic_commit(&o, err, errlen);
 }
 
+#define KEYGEN_USAGE "-p PUB -s SEC [-W] [--password-file F] [-f]"
+static const char keygen_help[] =
+    "Make a signing key pair (minisign's formats).\n"
+    "  -p PUB             the public key file to write\n"
+    "  -s SEC             the secret key file to write (mode 0600)\n"
+    "  -W                 no password: the secret key is not encrypted\n"
+    "  --password-file F  the password is F's first line (else $WASMLET_PASSWORD,\n"
+    "                     else a prompt on the terminal, asked twice)\n"
+    "  -f                 overwrite existing key files\n"
+    "  -h, --help         print this help and exit\n";
+
 int pack_cmd_keygen(int argc, char **argv) {
     const char *pub = NULL, *sec = NULL, *pwfile = NULL;
     bool nopw = false, force = false;
@@ -43,9 +54,10 @@ int pack_cmd_keygen(int argc, char **argv) {
         else if (!strcmp(argv[i], "--password-file") && i + 1 < argc) pwfile = argv[++i];
         else if (!strcmp(argv[i], "-W")) nopw = true;
         else if (!strcmp(argv[i], "-f")) force = true;
-        else return pack_usage("keygen", "-p PUB -s SEC [-W] [--password-file F] [-f]", argv[i]);
+        else if (cli_is_help(argv[i])) return cli_help("keygen", KEYGEN_USAGE, keygen_help);
+        else return pack_usage("keygen", KEYGEN_USAGE, argv[i]);
     }
-    if (!pub || !sec) return pack_usage("keygen", "-p PUB -s SEC [-W] [--password-file F] [-f]", NULL);
+    if (!pub || !sec) return pack_usage("keygen", KEYGEN_USAGE, NULL);
     char err[512], pw[PASSWORD_MAX];
     if (!ms_init(err, sizeof err)) return pack_fail("keygen", err);
     struct stat st;
@@ -79,6 +91,24 @@ int pack_cmd_keygen(int argc, char **argv) {
     "--wasm F --model ALIAS=F... [--tokenizer F] --name N --version V [--description D] " \
     "[--dir GUEST[:ro]]... [--env K=V]... [--max-memory BYTES] [--timeout S] [--ctx-size N] " \
     "[-s SEC [--password-file F]] [--optimize] -o OUT"
+static const char build_help[] =
+    "Pack a guest, its models and tokenizer into a bundle, signed with -s.\n"
+    "  --wasm F               the guest (a wasm32-wasi command module)\n"
+    "  --model ALIAS=F        a GGUF model under an alias (repeatable; at least one)\n"
+    "  --tokenizer F          a separate tokenizer GGUF (default: a model's)\n"
+    "  --name N, --version V  the app's name and version\n"
+    "  --description D        a description for the manifest\n"
+    "  --dir GUEST[:ro]       a guest folder the host may grant (repeatable)\n"
+    "  --env K=V              a guest environment variable (repeatable)\n"
+    "  --max-memory BYTES     guest memory limit (0: the host's default)\n"
+    "  --timeout S            wall-clock limit in seconds (0: the host's default)\n"
+    "  --ctx-size N           context size for the models (0: the default)\n"
+    "  -s SEC                 sign with this secret key\n"
+    "  --password-file F      its password is F's first line (else\n"
+    "                         $WASMLET_PASSWORD, else a prompt on the terminal)\n"
+    "  --optimize             shrink the guest with wasm-opt -Oz first\n"
+    "  -o OUT                 the bundle to write\n"
+    "  -h, --help             print this help and exit\n";
 
 static bool parse_u64(const char *s, uint64_t *out) {
     char *end;
@@ -98,6 +128,7 @@ int pack_cmd_build(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = v != NULL;
+        if (cli_is_help(a)) return cli_help("build", BUILD_USAGE, build_help);
         if (!strcmp(a, "--optimize")) {
             o.optimize = true;
             continue;
@@ -171,11 +202,22 @@ int pack_cmd_build(int argc, char **argv) {
 int pack_cmd_sign(int argc, char **argv) {
     const char *seckey = NULL, *pwfile = NULL, *path = NULL, *sigfile = NULL, *pubfile = NULL;
     static const char usage[] = "-s SEC [--password-file F] BUNDLE  |  -x SIGFILE -p PUB BUNDLE";
+    static const char help[] =
+        "Sign a bundle's manifest, replacing any signature: with a secret key, or\n"
+        "by embedding a signature of manifest.json made elsewhere (minisign -S),\n"
+        "which must verify with PUB.\n"
+        "  -s SEC             the secret key\n"
+        "  --password-file F  its password is F's first line (else $WASMLET_PASSWORD,\n"
+        "                     else a prompt on the terminal)\n"
+        "  -x SIGFILE         the signature to embed\n"
+        "  -p PUB             the public key it must verify with\n"
+        "  -h, --help         print this help and exit\n";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-s") && i + 1 < argc) seckey = argv[++i];
         else if (!strcmp(argv[i], "--password-file") && i + 1 < argc) pwfile = argv[++i];
         else if (!strcmp(argv[i], "-x") && i + 1 < argc) sigfile = argv[++i];
         else if (!strcmp(argv[i], "-p") && i + 1 < argc) pubfile = argv[++i];
+        else if (cli_is_help(argv[i])) return cli_help("sign", usage, help);
         else if (argv[i][0] != '-' && !path) path = argv[i];
         else return pack_usage("sign", usage, argv[i]);
     }
@@ -209,29 +251,34 @@ int pack_cmd_sign(int argc, char **argv) {
 int pack_cmd_verify(int argc, char **argv) {
     const char *path = NULL;
     bool full = false;
-    bundle_trust trust = {0};
+    int n_keys = 0;
     char err[1024];
     static const char usage[] = "-p PUB... [--full] BUNDLE";
-    if (!ms_init(err, sizeof err)) return pack_fail("verify", err);
+    static const char help[] =
+        "Check a bundle's signature against the given public keys, its layout, and\n"
+        "every member's size and SHA-256.\n"
+        "  -p, --trust PUB  a trusted public key (repeatable; at least one)\n"
+        "  --full           re-hash every member even if this file was verified before\n"
+        "  -h, --help       print this help and exit\n";
+    /* The whole argv is checked before any key file is read. */
     for (int i = 1; i < argc; i++) {
         if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--trust")) && i + 1 < argc) {
-            if (!bundle_trust_add_file(&trust, argv[++i], err, sizeof err)) {
-                bundle_trust_free(&trust);
-                return pack_fail("verify", err);
-            }
+            i++;
+            n_keys++;
         } else if (!strcmp(argv[i], "--full")) {
             full = true;
+        } else if (cli_is_help(argv[i])) {
+            return cli_help("verify", usage, help);
         } else if (argv[i][0] != '-' && !path) {
             path = argv[i];
         } else {
-            bundle_trust_free(&trust);
             return pack_usage("verify", usage, argv[i]);
         }
     }
-    if (!path || trust.n == 0) {
-        bundle_trust_free(&trust);
-        return pack_usage("verify", usage, NULL);
-    }
+    if (!path || n_keys == 0) return pack_usage("verify", usage, NULL);
+    if (!ms_init(err, sizeof err)) return pack_fail("verify", err);
+    bundle_trust trust = {0};
+    if (!cli_trust_args(argc, argv, &trust, err, sizeof err)) return pack_fail("verify", err);
     bundle *b = bundle_open(path, err, sizeof err);
     const ms_pubkey *signer = NULL;
     bool cached = false;

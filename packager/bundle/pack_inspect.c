@@ -141,8 +141,14 @@ static void inspect_text(const bundle *b, const char *path) {
 int pack_cmd_inspect(int argc, char **argv) {
     const char *path = NULL;
     bool json = false;
+    static const char help[] =
+        "Show a bundle's manifest, members, models, capabilities, limits and signer\n"
+        "(the signature is not verified: use verify).\n"
+        "  --json      print one JSON object\n"
+        "  -h, --help  print this help and exit\n";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) json = true;
+        else if (cli_is_help(argv[i])) return cli_help("inspect", "[--json] BUNDLE", help);
         else if (argv[i][0] != '-' && !path) path = argv[i];
         else return pack_usage("inspect", "[--json] BUNDLE", argv[i]);
     }
@@ -432,29 +438,27 @@ static bool x_run(extraction *x, const bundle *b, bool force, char *err, size_t 
 int pack_cmd_extract(int argc, char **argv) {
     const char *path = NULL, *dir = NULL;
     bool force = false;
-    bundle_trust trust = {0};
     char err[1024], inner[900];
     static const char usage[] = "[-p PUB]... [--force] BUNDLE DIR";
-    if (!ms_init(err, sizeof err)) return pack_fail("extract", err);
+    static const char help[] =
+        "Unpack a bundle's manifest, signature and members into DIR (made if\n"
+        "missing), all or nothing, checking each member's SHA-256 as it is written.\n"
+        "  -p, --trust PUB  first check the signature against this key (repeatable)\n"
+        "  --force          overwrite existing files in DIR\n"
+        "  -h, --help       print this help and exit\n";
+    /* The whole argv is checked before any key file is read. */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--force")) force = true;
-        else if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--trust")) && i + 1 < argc) {
-            if (!bundle_trust_add_file(&trust, argv[++i], err, sizeof err)) {
-                bundle_trust_free(&trust);
-                return pack_fail("extract", err);
-            }
-        }
+        else if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--trust")) && i + 1 < argc) i++;
+        else if (cli_is_help(argv[i])) return cli_help("extract", usage, help);
         else if (argv[i][0] != '-' && !path) path = argv[i];
         else if (argv[i][0] != '-' && !dir) dir = argv[i];
-        else {
-            bundle_trust_free(&trust);
-            return pack_usage("extract", usage, argv[i]);
-        }
+        else return pack_usage("extract", usage, argv[i]);
     }
-    if (!path || !dir) {
-        bundle_trust_free(&trust);
-        return pack_usage("extract", usage, NULL);
-    }
+    if (!path || !dir) return pack_usage("extract", usage, NULL);
+    if (!ms_init(err, sizeof err)) return pack_fail("extract", err);
+    bundle_trust trust = {0};
+    if (!cli_trust_args(argc, argv, &trust, err, sizeof err)) return pack_fail("extract", err);
     bundle *b = bundle_open(path, err, sizeof err);
     bool sig_ok = b && (trust.n == 0 || bundle_verify_signature(b, &trust, NULL, inner, sizeof inner));
     bundle_trust_free(&trust);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cli.sh: the bundle subcommands end to end through the wasmlet-pack binary
-# (exit statuses, password sources, output streams, tar/minisign interop).
+# (exit statuses, password sources, output streams, tar/minisign interop,
+# -h/--help/help everywhere).
 set -u
 PACK="${WASMLET_BIN:-}/wasmlet-pack"
 [ -x "$PACK" ] || { echo "SKIP: $PACK not built"; exit 77; }
@@ -25,6 +26,62 @@ check "  ... and says how to give one" grep -q "no password" "$T/err"
 check "  ... and writes nothing" test ! -e "$T/x.sec" -a ! -e "$T/x.pub"
 check "usage error is status 2" test "$(status "$PACK" keygen -p "$T/x.pub")" = 2
 check "unknown flag is status 2" test "$(status "$PACK" verify --what "$T/a.wasmlet")" = 2
+
+# -h/--help, wherever a flag may stand, and "help [COMMAND]": the usage on
+# stdout, nothing on stderr, exit 0, nothing else done (no file made, none
+# read: the files named do not exist). A flag's value is never -h.
+help_ok() {   # help_ok WHAT ARGS...: wasmlet-pack ARGS in an empty folder
+    local what="$1" rc; shift
+    rm -rf "$T/help" && mkdir "$T/help"
+    (cd "$T/help" && "$PACK" "$@") >"$T/hout" 2>"$T/herr"; rc=$?
+    check "$what: exit 0 (got $rc: $(head -1 "$T/herr"))" test "$rc" = 0
+    check "$what: usage on stdout" grep -q '^usage: wasmlet-pack' "$T/hout"
+    check "$what: nothing on stderr" test ! -s "$T/herr"
+    check "$what: no file made" test -z "$(ls -A "$T/help")"
+}
+cmds="synth keygen build sign verify inspect extract"
+for h in -h --help; do
+    help_ok "wasmlet-pack $h" "$h"
+    check "  ... lists every command" test "$(grep -c "^  \($(echo $cmds help | sed 's/ /\\|/g')\) " "$T/hout")" = 8
+    for c in $cmds; do
+        help_ok "$c $h" "$c" "$h"
+        check "  ... is $c's usage" grep -q "^usage: wasmlet-pack $c " "$T/hout"
+    done
+    help_ok "synth ... $h" synth -o m.gguf --type Q8_0 "$h"
+    help_ok "keygen ... $h" keygen -W -p k.pub -s k.sec "$h"
+    help_ok "build ... $h" build --wasm "$T/app.wasm" --model "default=$T/m.gguf" --name n --version 1 -o b.wasmlet "$h"
+    help_ok "sign ... $h" sign -s none.sec none.wasmlet "$h"
+    help_ok "verify ... $h" verify -p none.pub none.wasmlet "$h"
+    help_ok "inspect ... $h" inspect none.wasmlet "$h"
+    help_ok "extract ... $h" extract -p none.pub none.wasmlet out "$h"
+    help_ok "$h first" verify "$h" -p none.pub --bogus
+done
+help_ok "help" help
+for c in $cmds; do
+    help_ok "help $c" help "$c"
+    "$PACK" "$c" --help >"$T/hout2" 2>&1
+    check "  ... is $c --help" cmp -s "$T/hout" "$T/hout2"
+done
+check "help bogus is status 2" test "$(status "$PACK" help bogus)" = 2
+check "--bogus is status 2" test "$(status "$PACK" --bogus)" = 2
+check "  ... one line naming it" test "$(grep -c "unknown command '--bogus'" "$T/err")/$(wc -l <"$T/err")" = 1/1
+check "no command is status 2" test "$(status "$PACK")" = 2
+check "  ... listing the commands on stderr" grep -q "^usage: wasmlet-pack COMMAND" "$T/err"
+check "  ... and nothing on stdout" test -z "$("$PACK" 2>/dev/null)"
+check "build --name --help: the name" test "$(status "$PACK" build --wasm "$T/app.wasm" \
+      --model "default=$T/m.gguf" --name --help --version 1 -o "$T/hn.wasmlet")" = 0
+check "  ... in the manifest" grep -q '"name": "--help"' "$T/hn.wasmlet"
+# synth's help lists exactly the flags its parser takes, and it takes each
+# one it lists (given "@", a flag is refused as unknown or not)
+"$PACK" synth --help >"$T/synth-help" 2>&1
+listed=$(awk '/^  -/ { f = $1; sub(/,$/, "", f); print f; if ($1 ~ /,$/) print $2 }' "$T/synth-help" | sort | tr '\n' ' ')
+check "synth --help lists its flags (lists: $listed)" test "$listed" = "$(printf '%s\n' -o --arch --layers --dim \
+      --heads --kv-heads --ffn --vocab --ctx --type --seed --rope-base --rope-scale --tied --tokenizer-from \
+      --dequantize-from -h --help | sort | tr '\n' ' ')"
+for f in $listed; do
+    (cd "$T/help" && "$PACK" synth "$f" @ --layers 0) >/dev/null 2>"$T/err"
+    check "synth takes $f" test "$(grep -c 'unknown flag' "$T/err")" = 0
+done
 
 check "build signed" test "$(status "$PACK" build --wasm "$T/app.wasm" --model "default=$T/m.gguf" --name chat \
       --version 0.1 --dir /data:ro --env LANG=C -s "$T/k.sec" -o "$T/a.wasmlet")" = 0

@@ -1,8 +1,9 @@
 #!/bin/sh
 # test_cli.sh BIN_DIR WORK_DIR: wasmlet-llm's generation mode and
 # wasmlet-pack synth from the outside: bad flags (exit 2, one line),
-# unusable models (exit 1), stories260K's greedy ids and text against the
-# golden file, --logits JSON, timings on stderr, synth determinism.
+# -h/--help in every mode, unusable models (exit 1), stories260K's greedy
+# ids and text against the golden file, --logits JSON, timings on stderr,
+# synth determinism.
 bin="$1"; work="$2"; shared="${WASMLET_SHARED:-../shared}"
 llm="$bin/wasmlet-llm"; pack="$bin/wasmlet-pack"
 fails=0
@@ -17,6 +18,8 @@ expect() {
 }
 
 mkdir -p "$work"
+bin=$(cd "$bin" && pwd) && work=$(cd "$work" && pwd) || exit 1
+llm="$bin/wasmlet-llm"; pack="$bin/wasmlet-pack"
 "$pack" synth -o "$work/cli.gguf" --layers 1 --dim 32 --heads 2 --ffn 64 --seed 9 || fail "synth"
 m="$work/cli.gguf"
 for bad in "--temp abc" "--temp -1" "-n -2" "-n 1x" "-t 0" "-c -5" "--top-p 1.5" "--seed -3" \
@@ -33,6 +36,55 @@ expect 2 "$pack" synth -o "$work/x.gguf" --dim 64 --type Q4_K
 expect 2 "$pack" synth -o "$work/x.gguf" --arch gpt2
 expect 2 "$pack" synth --layers 2
 expect 2 "$pack" bogus
+
+# -h/--help in every mode, wherever a flag may stand: the mode's usage on
+# stdout, nothing on stderr, exit 0, no file made and no model opened (a
+# missing one is named); a flag's value is never a flag ("-p --help").
+help_ok() {   # help_ok CMD...: run in an empty folder
+    rm -rf "$work/help" && mkdir "$work/help" || exit 1
+    (cd "$work/help" && "$@") >"$work/out" 2>"$work/err"; got=$?
+    [ "$got" -eq 0 ] || fail "$* exited $got ($(cat "$work/err"))"
+    [ ! -s "$work/err" ] || fail "$*: stderr: $(cat "$work/err")"
+    grep -q '^usage: ' "$work/out" || fail "$*: no usage line on stdout: $(head -3 "$work/out")"
+    [ -z "$(ls -A "$work/help")" ] || fail "$*: left $(ls -A "$work/help")"
+}
+nomodel="$work/does-not-exist.gguf"
+for h in -h --help; do
+    help_ok "$llm" $h
+    grep -q '^usage: wasmlet-llm -m FILE \[-p PROMPT\]' "$work/out" || fail "$h: not generation's usage"
+    grep -q -- '--info' "$work/out" && grep -q -- '--tokenize' "$work/out" || fail "$h does not name the other modes"
+    help_ok "$llm" -m "$nomodel" -p hi -n 4 $h
+    help_ok "$llm" $h -m "$nomodel" --bogus
+    help_ok "$llm" -m "$nomodel" --info $h
+    grep -q '^usage: wasmlet-llm -m FILE --info' "$work/out" || fail "--info $h: $(head -1 "$work/out")"
+    help_ok "$llm" --info $h
+    help_ok "$llm" $h --info
+    help_ok "$llm" -m "$nomodel" --tokenize -p hi $h
+    grep -q '^usage: wasmlet-llm -m FILE --tokenize' "$work/out" || fail "--tokenize $h: $(head -1 "$work/out")"
+    help_ok "$llm" --tokenize $h
+done
+# generation's help lists exactly the flags the parser takes, and takes
+# every flag it lists (given "@", a flag is refused as unknown or not)
+"$llm" --help >"$work/help.txt" 2>&1
+listed=$(awk '/^  -/ { f = $1; sub(/,$/, "", f); print f; if ($1 ~ /,$/) print $2 }' "$work/help.txt" | sort)
+takes=$(printf '%s\n' -m --model -p --prompt -n --n-predict -c --ctx-size -t --threads --pin -b --batch-size \
+        --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --presence-penalty \
+        --frequency-penalty -s --seed --logits --ignore-eos --ids --kv-f16 --kv-f32 -h --help | sort)
+[ "$listed" = "$takes" ] || fail "--help lists: $(echo $listed)"
+for f in $listed; do
+    "$llm" "$f" @ -t 0 >/dev/null 2>"$work/err"
+    grep -q "unknown flag" "$work/err" && fail "--help lists $f, the parser refuses it"
+done
+# values are never flags: "-p --help" is a prompt, "-m --help" a model file
+expect 0 "$llm" -m "$m" --tokenize --bos -p --help
+n_help=$(wc -w <"$work/out")
+[ "$n_help" -gt 1 ] || fail "--tokenize -p --help: $(cat "$work/out")"
+expect 0 "$llm" -m "$m" -p --help -n 2 --ids --ignore-eos --seed 1
+grep -q '^usage' "$work/out" && fail "-p --help printed the usage"
+grep -q "^prompt: $n_help tokens" "$work/err" || fail "-p --help is not the prompt: $(cat "$work/err")"
+expect 1 "$llm" -m --help
+grep -q "cannot open --help" "$work/err" || fail "-m --help: $(cat "$work/err")"
+expect 1 "$llm" -m --help --info
 
 # synth is deterministic for a seed and differs across seeds
 "$pack" synth -o "$work/a.gguf" --seed 4 --type Q4_0 && "$pack" synth -o "$work/b.gguf" --seed 4 --type Q4_0 &&
