@@ -94,7 +94,7 @@ static bool read_hparams(const gguf_file *f, llm_hparams *hp, char *err, size_t 
     if (!meta_int(f, a, "attention.key_length", false, hp->n_embd / hp->n_head, 1, big,
                   &hp->head_dim, err, errlen))
         return false;
-    if (hp->head_dim * hp->n_head != hp->n_embd)
+    if ((int64_t)hp->head_dim * hp->n_head != hp->n_embd)   /* up to 2^20 x 4096: 64 bits */
         return llm_fail(err, errlen, "llm: %s.attention.key_length %d times head_count %d "
                     "differs from embedding_length %d", a, hp->head_dim, hp->n_head, hp->n_embd);
     if (hp->n_head % hp->n_head_kv != 0)

@@ -16,6 +16,8 @@ typedef struct {
     uint64_t odd_ne[2];
     uint32_t odd_type;
     int heads, kv_heads, rope_dims;
+    uint32_t embd_key;         /* embedding_length in the metadata, if not E */
+    uint32_t key_length;       /* attention.key_length, written if set */
     const char *rope_scaling;
     bool block_count_as_string;
 } variant;
@@ -47,7 +49,7 @@ static const char *try_load(const variant *v) {
     gguf_writer *w = gguf_writer_new(32);
     gguf_w_str(w, "general.architecture", arch);
     key_u32(w, v, arch, "context_length", 128);
-    key_u32(w, v, arch, "embedding_length", E);
+    key_u32(w, v, arch, "embedding_length", v->embd_key ? v->embd_key : E);
     if (v->block_count_as_string) {
         char key[128];
         snprintf(key, sizeof key, "%s.block_count", arch);
@@ -59,6 +61,7 @@ static const char *try_load(const variant *v) {
     key_u32(w, v, arch, "attention.head_count", (uint32_t)(v->heads ? v->heads : H));
     key_u32(w, v, arch, "attention.head_count_kv", (uint32_t)(v->kv_heads ? v->kv_heads : HKV));
     if (v->rope_dims) key_u32(w, v, arch, "rope.dimension_count", (uint32_t)v->rope_dims);
+    if (v->key_length) key_u32(w, v, arch, "attention.key_length", v->key_length);
     char key[128];
     snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", arch);
     if (!v->skip_key || strcmp(key, v->skip_key) != 0) gguf_w_f32(w, key, 1e-5f);
@@ -143,6 +146,9 @@ int main(void) {
     expect(&(variant){.heads = 5, .kv_heads = 5}, "llama.embedding_length 32", "head_count 5");
     expect(&(variant){.heads = 4, .kv_heads = 3}, "head_count_kv 3", NULL);
     expect(&(variant){.rope_dims = 7}, "llama.rope.dimension_count 7", NULL);
+    /* key_length x head_count is 2^32: refused, not an int overflow (UBSan) */
+    expect(&(variant){.embd_key = 4096, .heads = 4096, .key_length = 1u << 20},
+           "llama.attention.key_length 1048576 times head_count 4096", "embedding_length 4096");
     expect(&(variant){.rope_scaling = "yarn"}, "unsupported RoPE scaling 'yarn'", "llama.rope.scaling.type");
     /* Linear scaling is accepted. */
     CHECK(try_load(&(variant){.rope_scaling = "linear"})[0] == '\0', "linear scaling refused");
