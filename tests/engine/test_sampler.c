@@ -184,7 +184,51 @@ static void test_nan(void) {
     llm_sampler_free(g);
 }
 
+/* Top-k keeps exactly the k best by (logit descending, id ascending), in
+ * that order: with the same seed it must draw what the no-top-k path draws
+ * from logits where everything else is -inf, and only tokens of that set.
+ * The logits have 12 levels, so ties straddle the k-th place. */
+static const float *ref_l;
+static int ref_cmp(const void *a, const void *b) {
+    const int x = *(const int *)a, y = *(const int *)b;
+    if (ref_l[x] != ref_l[y]) return ref_l[x] > ref_l[y] ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
+static void test_top_k_exact(void) {
+    static float l[V], masked[V];
+    static int order[V];
+    static const int ks[] = {1, 2, 3, 7, 40, 100, 500, V - 1};
+    for (int r = 0; r < 20; r++) {
+        random_logits(l, 1000 + (uint64_t)r);
+        for (int i = 0; i < V; i++) l[i] = floorf(l[i] * 1.5f) * 0.5f;   /* 12 levels */
+        if (r % 2) for (int i = 0; i < V; i++) l[i] = -l[i];            /* ties high or low */
+        for (int i = 0; i < V; i++) order[i] = i;
+        ref_l = l;
+        qsort(order, V, sizeof order[0], ref_cmp);
+        for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+            const int k = ks[ki];
+            static bool in_top[V];
+            for (int i = 0; i < V; i++) { masked[i] = -INFINITY; in_top[i] = false; }
+            for (int i = 0; i < k; i++) { masked[order[i]] = l[order[i]]; in_top[order[i]] = true; }
+            llm_sampler *a = mk(1.5f, k, 1.0f, 0, (uint64_t)(r * 10 + ki)),
+                        *b = mk(1.5f, 0, 1.0f, 0, (uint64_t)(r * 10 + ki));
+            int bad = 0, differ = 0;
+            for (int d = 0; d < 30; d++) {
+                const int32_t ta = llm_sampler_sample(a, l), tb = llm_sampler_sample(b, masked);
+                bad += !in_top[ta];
+                differ += ta != tb;
+            }
+            CHECK(bad == 0 && differ == 0, "round %d top-k %d: %d draws outside the k best, %d differ", r, k,
+                  bad, differ);
+            llm_sampler_free(a);
+            llm_sampler_free(b);
+        }
+    }
+}
+
 int main(void) {
+    test_top_k_exact();
     test_greedy_and_seed();
     test_cutoffs();
     test_distribution();
