@@ -187,7 +187,8 @@ static void test_nan(void) {
 /* Top-k keeps exactly the k best by (logit descending, id ascending), in
  * that order: with the same seed it must draw what the no-top-k path draws
  * from logits where everything else is -inf, and only tokens of that set.
- * The logits have 12 levels, so ties straddle the k-th place. */
+ * The logits have 12 levels, so ties straddle the k-th place; k covers
+ * the insertion pass (k <= 256) and the quickselect above it. */
 static const float *ref_l;
 static int ref_cmp(const void *a, const void *b) {
     const int x = *(const int *)a, y = *(const int *)b;
@@ -198,7 +199,7 @@ static int ref_cmp(const void *a, const void *b) {
 static void test_top_k_exact(void) {
     static float l[V], masked[V];
     static int order[V];
-    static const int ks[] = {1, 2, 3, 7, 40, 100, 500, V - 1};
+    static const int ks[] = {1, 2, 3, 7, 40, 100, 256, 257, 500, V - 1};   /* both sides of TOP_K_PASS_MAX */
     for (int r = 0; r < 20; r++) {
         random_logits(l, 1000 + (uint64_t)r);
         for (int i = 0; i < V; i++) l[i] = floorf(l[i] * 1.5f) * 0.5f;   /* 12 levels */
