@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """flame.py: a flame graph (SVG) from `perf script` call chains.
 
-    perf record -F 499 --call-graph dwarf -o perf.data CMD...
+    perf record -F 999 --call-graph fp -o perf.data CMD...   (frame pointers:
+                                       ./dev.sh build profile)
     perf script -i perf.data | scripts/flame.py --title "..." -o flame.svg
 
 Each sample of `perf script` is a header line, then one frame per line
@@ -17,6 +18,7 @@ import argparse
 import collections
 import hashlib
 import html
+import io
 import os
 import re
 import sys
@@ -99,7 +101,7 @@ def svg(root, title, min_percent):
     out = ['<?xml version="1.0" standalone="no"?>',
            '<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
            'font-family="monospace" font-size="11">' % (width + 20, total_h),
-           '<rect width="100%%" height="100%%" fill="#fafaf5"/>',
+           '<rect width="100%" height="100%" fill="#fafaf5"/>',
            '<text x="10" y="20" font-size="15">%s</text>' % html.escape(title),
            '<text x="10" y="34" fill="#555">%d samples; hover a frame for its share'
            '</text>' % root.count]
@@ -137,7 +139,8 @@ def main():
     ap.add_argument("--min-percent", type=float, default=0.1)
     a = ap.parse_args()
     try:
-        src = open(a.input, encoding="utf-8", errors="replace") if a.input else sys.stdin
+        src = (open(a.input, encoding="utf-8", errors="replace") if a.input else
+               io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"))
         counts = fold(src)
     except OSError as e:
         sys.exit("flame.py: %s: %s" % (a.input, e.strerror))

@@ -36,6 +36,8 @@ python3 "$src/scripts/flame.py" --title "t" -o "$t/out.svg" --folded "$t/out.fol
 printf 'start;clear_page 1\nstart;worker;kernel_a 3\n' > "$t/want.folded"
 cmp -s "$t/out.folded" "$t/want.folded" || { cat "$t/out.folded"; fail "folded stacks differ"; }
 grep -q '<title>all (4 samples, 100.0%)</title>' "$t/out.svg" || fail "root frame"
+grep -q '^<rect width="100%" height="100%" fill=' "$t/out.svg" || fail "background: $(sed -n 3p "$t/out.svg")"
+grep -q '%%' "$t/out.svg" && fail "a doubled % in the SVG"
 # siblings in name order, each as wide as its share of 1200 px
 grep -q '<title>clear_page (1 sample, 25.0%)</title><rect x="10.0" y="[0-9]*" width="300.0"' "$t/out.svg" \
   || fail "clear_page's frame is not the first 1/4"
