@@ -404,6 +404,17 @@ static int help(void) {
     return 0;
 }
 
+/* The flags that take a value: a last argument that is one of them lacks
+ * its value, any other is unknown. */
+static bool takes_value(const char *a) {
+    static const char *const f[] = {"-o", "--arch", "--layers", "--dim", "--heads", "--kv-heads", "--ffn",
+                                    "--vocab", "--ctx", "--type", "--tokenizer-from", "--dequantize-from",
+                                    "--rope-base", "--rope-scale", "--tied", "--seed"};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (strcmp(a, f[i]) == 0) return true;
+    return false;
+}
+
 int pack_synth(int argc, char **argv) {
     synth_opts o = {
         .arch = "llama", .layers = 2, .dim = 64, .heads = 4, .kv_heads = 0, .ffn = 0,
@@ -412,6 +423,7 @@ int pack_synth(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return help();
+        if (!takes_value(a)) return usage("unknown flag '%s'", a);
         if (i + 1 >= argc) return usage("flag %s needs a value", a);
         const char *v = argv[++i];
         bool ok = true;
@@ -455,7 +467,7 @@ int pack_synth(int argc, char **argv) {
         }
         else return usage("unknown flag '%s'", a);
         if (!ok) {
-            fprintf(stderr, "wasmlet-pack synth: bad value '%s' for %s\n", v, a);
+            fprintf(stderr, "wasmlet-pack synth: bad value '%s' for %s (see wasmlet-pack synth --help)\n", v, a);
             return 2;
         }
     }

@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
-        if (argc == 2 || is_help(argv[1])) {
+        if (argc == 2 || is_help(argv[1]) || (strcmp(argv[2], "help") == 0 && argc == 3)) {
             list_commands(stdout);
             return 0;
         }

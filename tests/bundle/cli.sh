@@ -57,6 +57,7 @@ for h in -h --help; do
     help_ok "$h first" verify "$h" -p none.pub --bogus
 done
 help_ok "help" help
+help_ok "help help" help help
 for c in $cmds; do
     help_ok "help $c" help "$c"
     "$PACK" "$c" --help >"$T/hout2" 2>&1

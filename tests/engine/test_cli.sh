@@ -36,6 +36,8 @@ expect 2 "$pack" synth -o "$work/x.gguf" --dim 64 --type Q4_K
 expect 2 "$pack" synth -o "$work/x.gguf" --arch gpt2
 expect 2 "$pack" synth --layers 2
 expect 2 "$pack" bogus
+expect 2 "$pack" synth -o "$work/x.gguf" --bogus   # a last unknown flag is unknown, not valueless
+grep -q "unknown flag '--bogus'" "$work/err" || fail "synth --bogus at the end: $(cat "$work/err")"
 
 # -h/--help in every mode, wherever a flag may stand: the mode's usage on
 # stdout, nothing on stderr, exit 0, no file made and no model opened (a
