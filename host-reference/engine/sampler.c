@@ -134,18 +134,20 @@ static int cand_cmp(const void *a, const void *b) {
 /* Up to this k, top-k is one insertion pass; above, a quickselect. */
 enum { TOP_K_PASS_MAX = 256 };
 
-/* The k best of l[0..n) (0 < k < n), in cand_cmp order, into c[0..k).
- * Small k (the default is 40): one pass where a logit enters only if it
- * beats the k-th best so far (equal is not enough: its id is higher).
- * Past the first few hundred logits that is rare, so 32 000 logits cost
- * ~20 us against the quickselect's ~190, which at two threads left the
- * other thread waiting 2-3% of a token. An entry shifts up to k others,
- * so large k (a guest may ask for any) takes the quickselect: from
- * k ~ 1000 on the pass is the slower one. */
+/* The k best of l[0..n), in cand_cmp order, into c[0..k); all n when k
+ * is 0 (off) or at least n. Returns how many. Small k (the default is 40):
+ * one pass where a logit enters only if it beats the k-th best so far
+ * (equal is not enough: its id is higher). Past the first few hundred
+ * logits that is rare, so 32 000 logits cost ~20 us against the
+ * quickselect's ~190, which at two threads left the other thread waiting
+ * 2-3% of a token. An entry shifts up to k others, so large k (a guest may
+ * ask for any) takes the quickselect: from k ~ 1000 on the pass is the
+ * slower one. */
 static int top_k(const float *l, int n, int k, cand *c) {
+    if (k <= 0 || k >= n) k = n;
     if (k > TOP_K_PASS_MAX) {
         for (int i = 0; i < n; i++) c[i] = (cand){i, l[i], 0.0f};
-        int lo = 0, hi = n - 1;   /* quickselect the k best to the front */
+        int lo = 0, hi = k < n ? n - 1 : 0;   /* quickselect the k best to the front */
         while (lo < hi) {
             cand pivot = c[(lo + hi) / 2];
             int i = lo, j = hi;
@@ -200,13 +202,7 @@ int32_t llm_sampler_sample(llm_sampler *s, const float *logits) {
             if (l[i] > l[tok]) tok = i;
     } else {
         cand *c = s->cands;
-        int n = V;
-        if (p->top_k > 0 && p->top_k < V) {
-            n = top_k(l, V, p->top_k, c);
-        } else {
-            for (int i = 0; i < V; i++) c[i] = (cand){i, l[i], 0.0f};
-            qsort(c, (size_t)V, sizeof *c, cand_cmp);
-        }
+        int n = top_k(l, V, p->top_k, c);
         softmax_cands(c, n, 1.0f);
         if (p->top_p < 1.0f) {
             double cum = 0;
