@@ -66,7 +66,7 @@ static reader_fn pick_reader(void) {
     if (o && o->isa == KN_AVX512) return reader_avx512;
 #endif
 #if defined(__x86_64__) && defined(KN_HAVE_AVX2)
-    if (o && o->isa == KN_AVX2) return reader_avx2;
+    if (o && (o->isa == KN_AVX2 || o->isa == KN_AVXVNNI)) return reader_avx2;
 #endif
     (void)o;
     return reader;

@@ -2,7 +2,7 @@
  *
  * A table is usable only when the CPU has every instruction set its file
  * was compiled for AND the OS saves the matching register state (XGETBV:
- * YMM for AVX2, ZMM/opmask for AVX-512). WASMLET_KERNELS can force any
+ * YMM for AVX2 and AVX-VNNI, ZMM/opmask for AVX-512). WASMLET_KERNELS can force any
  * usable table; naming one the CPU cannot run is an error, not a silent
  * fallback, so a forced benchmark or test never measures the wrong path. */
 #include <pthread.h>
@@ -116,6 +116,12 @@ static int usable(kn_isa isa) {
 #else
         return 0;
 #endif
+    case KN_AVXVNNI:
+#ifdef KN_HAVE_AVXVNNI
+        return c->avx2 && c->fma && c->f16c && c->avxvnni && c->os_ymm;
+#else
+        return 0;
+#endif
     case KN_AVX512:
 #ifdef KN_HAVE_AVX512
         return c->avx2 && c->fma && c->f16c && c->avx512f && c->avx512bw && c->avx512vl &&
@@ -129,6 +135,7 @@ static int usable(kn_isa isa) {
 #else
         return 0;
 #endif
+    case KN_ISA_COUNT: return 0;
     }
     return 0;
 }
@@ -138,6 +145,9 @@ static const kn_ops *table(kn_isa isa) {
     case KN_SCALAR: return &kn_ops_scalar;
 #ifdef KN_HAVE_AVX2
     case KN_AVX2: return &kn_ops_avx2;
+#endif
+#ifdef KN_HAVE_AVXVNNI
+    case KN_AVXVNNI: return &kn_ops_avxvnni;
 #endif
 #ifdef KN_HAVE_AVX512
     case KN_AVX512: return &kn_ops_avx512;
@@ -151,11 +161,11 @@ static const kn_ops *table(kn_isa isa) {
 
 static void init(void) {
     detect_cpu(&g_cpu);
-    static const kn_isa order[] = {KN_AVX512, KN_AVX2, KN_NEON, KN_SCALAR};
+    static const kn_isa order[] = {KN_AVX512, KN_AVXVNNI, KN_AVX2, KN_NEON, KN_SCALAR};
     const char *want = getenv("WASMLET_KERNELS");
     if (want && *want) {
-        static const char *names[] = {"scalar", "avx2", "avx512", "neon"};
-        for (int i = 0; i < 4; i++)
+        static const char *names[KN_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon", "avxvnni"};
+        for (int i = 0; i < KN_ISA_COUNT; i++)
             if (strcmp(want, names[i]) == 0) {
                 if (usable((kn_isa)i)) {
                     g_best = table((kn_isa)i);
@@ -166,7 +176,7 @@ static void init(void) {
                 g_error = 1;
                 return;
             }
-        fprintf(stderr, "kernels: WASMLET_KERNELS=%s: unknown (use scalar, avx2, avx512 or neon)\n",
+        fprintf(stderr, "kernels: WASMLET_KERNELS=%s: unknown (use scalar, avx2, avxvnni, avx512 or neon)\n",
                 want);
         g_error = 1;
         return;
@@ -189,7 +199,7 @@ const kn_ops *kn_get(void) {
 
 const kn_ops *kn_get_isa(kn_isa isa) {
     pthread_once(&g_once, init);
-    if ((unsigned)isa > KN_NEON || !usable(isa)) return NULL;
+    if ((unsigned)isa >= KN_ISA_COUNT || !usable(isa)) return NULL;
     return table(isa);
 }
 

@@ -1,11 +1,12 @@
 /* kernels.h: the compute kernels the engine calls, one table per ISA.
  *
  * Contract: every operation has a plain scalar reference (kernels/scalar/)
- * and may have faster versions (x86 AVX2+FMA, AVX-512, ARM NEON) that must
- * agree with it: bit-exact where the arithmetic is integer, within a tight
- * float tolerance otherwise. kn_get() picks the best table the CPU and OS
- * support at run time; WASMLET_KERNELS=scalar|avx2|avx512|neon forces a
- * lower one (a request above what the CPU has is refused with a message).
+ * and may have faster versions (x86 AVX2+FMA, AVX-VNNI, AVX-512, ARM NEON)
+ * that must agree with it: bit-exact where the arithmetic is integer, within
+ * a tight float tolerance otherwise. kn_get() picks the best table the CPU
+ * and OS support at run time; WASMLET_KERNELS=scalar|avx2|avxvnni|avx512|neon
+ * forces a lower one (a request above what the CPU has is refused with a
+ * message).
  *
  * Kernels are single-threaded and work on the row range they are given;
  * the engine's thread pool splits rows. Nothing here allocates (the packed
@@ -24,10 +25,11 @@
 #include <stdint.h>
 #include "gguf.h"   /* ggml_type ids and block sizes (gguf_tensor_type_info) */
 
-typedef enum { KN_SCALAR = 0, KN_AVX2 = 1, KN_AVX512 = 2, KN_NEON = 3 } kn_isa;
+/* Numbered in the order they were added; KN_ISA_COUNT bounds a loop over them. */
+typedef enum { KN_SCALAR = 0, KN_AVX2 = 1, KN_AVX512 = 2, KN_NEON = 3, KN_AVXVNNI = 4, KN_ISA_COUNT } kn_isa;
 
 typedef struct kn_ops {
-    const char *name;   /* "scalar", "avx2", "avx512", "neon" */
+    const char *name;   /* "scalar", "avx2", "avx512", "neon", "avxvnni" */
     kn_isa isa;
 
     /* Activation conversion for matvec/matmul: n floats -> act_type blocks

@@ -181,6 +181,8 @@ void kn_matmul_tiled(kn_vec_dot_fn dot, uint32_t wtype, const void *W, size_t st
 /* The AVX2 row dot (x86_avx2.c), which the AVX-512 table reuses for the
  * types it has no better kernel for. */
 float kn_avx2_vec_dot(uint32_t wtype, const void *w, const void *xq, int n);
+/* The same compiled with AVX-VNNI (x86_avxvnni.c): the same results. */
+float kn_avxvnni_vec_dot(uint32_t wtype, const void *w, const void *xq, int n);
 
 /* Shapes the AVX-512 attention runs itself (query and output in registers,
  * K in 16-position blocks); others go to the AVX2 version, on rows. */
@@ -213,6 +215,7 @@ int kn_cpu_has_avx512bf16(void);
 /* Per-ISA tables (each file defines one; NULL-safe when not compiled in). */
 extern const kn_ops kn_ops_scalar;
 extern const kn_ops kn_ops_avx2;
+extern const kn_ops kn_ops_avxvnni;
 extern const kn_ops kn_ops_avx512;
 extern const kn_ops kn_ops_neon;
 

@@ -1,10 +1,22 @@
-/* x86_avx2.c: the AVX2+FMA+F16C table (compiled with those flags only).
+/* x86_avx2.c: the AVX2+FMA+F16C table (compiled with those flags only),
+ * and, compiled again by x86_avxvnni.c with -mavxvnni, the AVX-VNNI table.
  *
  * Integer formats: each block's dot product is exact in int32 lanes
- * (maddubs + madd, no saturation for our activations, |x| <= 127), then
- * scaled and accumulated in float lanes; only the float summation order
- * differs from the scalar reference. */
+ * (dpbusd256: maddubs + madd, or one VPDPBUSD; no saturation for our
+ * activations, |x| <= 127), then scaled and accumulated in float lanes;
+ * only the float summation order differs from the scalar reference, and
+ * the two tables give the same bits. The K-quants keep maddubs + madd:
+ * their madd multiplies by the sub-block scale, so VPDPBUSD would need a
+ * 32-bit multiply after it and save nothing. */
 #include "x86_simd.h"
+
+#ifdef __AVXVNNI__
+#define AVX2_TABLE kn_ops_avxvnni
+#define AVX2_VEC_DOT kn_avxvnni_vec_dot
+#else
+#define AVX2_TABLE kn_ops_avx2
+#define AVX2_VEC_DOT kn_avx2_vec_dot
+#endif
 
 /* ---- weight rows x activation rows ---- */
 
@@ -205,7 +217,7 @@ static float vd_q6_K(const blk_q6_K *w, const blk_q8_K *x, int nb) {
     return hsum256(acc);
 }
 
-float kn_avx2_vec_dot(uint32_t t, const void *w, const void *xq, int n) {
+float AVX2_VEC_DOT(uint32_t t, const void *w, const void *xq, int n) {
     switch (t) {
     case GGML_F32: return vd_f32(w, xq, n);
     case GGML_F16: return vd_f16(w, xq, n);
@@ -238,7 +250,7 @@ AI void rows_u(int fam, int nr, const uint8_t *W, size_t stride, const uint8_t *
     const int has_min = fam >= R_Q4_1, has_qh = fam == R_Q5_0 || fam == R_Q5_1;
     const int shift = fam == R_Q4_0 ? 3 : 4;
     const size_t xsz = has_min ? sizeof(blk_q8_1) : sizeof(blk_q8_0), xoff = has_min ? 4 : 2;
-    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    const __m256i ones8 = _mm256_set1_epi8(1);
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     float ms[4] = {0, 0, 0, 0};
     for (int i = 0; i < nb; i++) {
@@ -247,14 +259,13 @@ AI void rows_u(int fam, int nr, const uint8_t *W, size_t stride, const uint8_t *
         float dx = h2f(rd16(xb));
         __m256i base = _mm256_setzero_si256();
         if (!has_min)
-            base = _mm256_sub_epi32(base, _mm256_slli_epi32(
-                _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, yv), ones16), shift));
+            base = _mm256_sub_epi32(base, _mm256_slli_epi32(dpbusd256(_mm256_setzero_si256(), ones8, yv), shift));
         for (int r = 0; r < nr; r++) {
             const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
             if (nr == 4) _mm_prefetch((const char *)(wb + 8 * stride), _MM_HINT_T0);
             __m256i q = nibbles32(wb + qo);
             if (has_qh) q = _mm256_or_si256(q, bit4_from_qh(wb + ho));
-            __m256i p = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(q, yv), ones16), base);
+            __m256i p = dpbusd256(base, q, yv);
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(rd16(wb)) * dx), _mm256_cvtepi32_ps(p), acc[r]);
             if (has_min) ms[r] += h2f(rd16(wb + 2)) * h2f(rd16(xb + 2));
         }
@@ -277,25 +288,29 @@ static void avx2_matvec(uint32_t t, const void *W, size_t stride, const void *xq
     case GGML_Q5_1: mv_u(R_Q5_1, W, stride, xq, y, nrows, ncols / QK); return;
     default:
         for (int r = 0; r < nrows; r++)
-            y[r] = kn_avx2_vec_dot(t, (const uint8_t *)W + (size_t)r * stride, xq, ncols);
+            y[r] = AVX2_VEC_DOT(t, (const uint8_t *)W + (size_t)r * stride, xq, ncols);
     }
 }
 
 /* matmul for Q4_0/Q5_0/Q8_0: a 4-row x 2-activation register tile, so each
- * decoded weight block feeds two dot products. Per-lane arithmetic is the
- * matvec's (dot_i8_avx2), only the reuse differs. */
+ * decoded weight block feeds two dot products. Q4_0/Q5_0 quants stay
+ * unsigned, as in rows_u: the bias is -b * (lane sum of x), once per
+ * activation block for all four rows, so a row's block costs one
+ * dpbusd256 per activation (one VPDPBUSD with AVX-VNNI). Q8_0 keeps the
+ * sign trick (dot_i8_avx2). The int32 lanes are the same either way. */
 enum { F_Q4_0, F_Q5_0, F_Q8_0 };
 
-AI __m256i w_signed(int fam, const uint8_t *b) {
+AI __m256i w_quants(int fam, const uint8_t *b) {
     if (fam == F_Q8_0) return _mm256_loadu_si256((const __m256i *)(b + 2));
-    if (fam == F_Q4_0) return _mm256_sub_epi8(nibbles32(b + 2), _mm256_set1_epi8(8));
-    return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b + 6), bit4_from_qh(b + 2)), _mm256_set1_epi8(16));
+    if (fam == F_Q4_0) return nibbles32(b + 2);
+    return _mm256_or_si256(nibbles32(b + 6), bit4_from_qh(b + 2));
 }
 
 AI void mm_tile(int fam, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                 float *Y, size_t ys, int nb) {
     const size_t bsz = fam == F_Q4_0 ? 18 : fam == F_Q5_0 ? 22 : 34, xsz = sizeof(blk_q8_0);
-    const __m256i ones16 = _mm256_set1_epi16(1);
+    const int shift = fam == F_Q4_0 ? 3 : 4;
+    const __m256i zero = _mm256_setzero_si256(), ones8 = _mm256_set1_epi8(1);
     __m256 acc[4][2];
     for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++) {
@@ -303,12 +318,23 @@ AI void mm_tile(int fam, const uint8_t *W, size_t stride, const uint8_t *X, size
         __m256i xv0 = _mm256_loadu_si256((const __m256i *)(x0 + 2));
         __m256i xv1 = _mm256_loadu_si256((const __m256i *)(x1 + 2));
         float dx0 = h2f(rd16(x0)), dx1 = h2f(rd16(x1));
+        __m256i b0 = zero, b1 = zero;
+        if (fam != F_Q8_0) {
+            b0 = _mm256_sub_epi32(zero, _mm256_slli_epi32(dpbusd256(zero, ones8, xv0), shift));
+            b1 = _mm256_sub_epi32(zero, _mm256_slli_epi32(dpbusd256(zero, ones8, xv1), shift));
+        }
         for (int r = 0; r < 4; r++) {
             const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
-            __m256i q = w_signed(fam, wb), aq = _mm256_sign_epi8(q, q);
+            __m256i q = w_quants(fam, wb), p0, p1;
             float dw = h2f(rd16(wb));
-            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, _mm256_sign_epi8(xv0, q)), ones16);
-            __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, _mm256_sign_epi8(xv1, q)), ones16);
+            if (fam == F_Q8_0) {
+                __m256i aq = _mm256_sign_epi8(q, q);
+                p0 = dpbusd256(zero, aq, _mm256_sign_epi8(xv0, q));
+                p1 = dpbusd256(zero, aq, _mm256_sign_epi8(xv1, q));
+            } else {
+                p0 = dpbusd256(b0, q, xv0);
+                p1 = dpbusd256(b1, q, xv1);
+            }
             acc[r][0] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx0), _mm256_cvtepi32_ps(p0), acc[r][0]);
             acc[r][1] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx1), _mm256_cvtepi32_ps(p1), acc[r][1]);
         }
@@ -328,11 +354,11 @@ AI void mm_fam(int fam, uint32_t t, const uint8_t *W, size_t stride, const uint8
             mm_tile(fam, W + (size_t)r * stride, stride, X + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, ncols / QK);
         for (; c < ncol; c++)
             for (int k = r; k < r + 4; k++)
-                Y[(size_t)c * ys + k] = kn_avx2_vec_dot(t, W + (size_t)k * stride, X + (size_t)c * xs, ncols);
+                Y[(size_t)c * ys + k] = AVX2_VEC_DOT(t, W + (size_t)k * stride, X + (size_t)c * xs, ncols);
     }
     for (; r < nrows; r++)
         for (int c = 0; c < ncol; c++)
-            Y[(size_t)c * ys + r] = kn_avx2_vec_dot(t, W + (size_t)r * stride, X + (size_t)c * xs, ncols);
+            Y[(size_t)c * ys + r] = AVX2_VEC_DOT(t, W + (size_t)r * stride, X + (size_t)c * xs, ncols);
 }
 
 static void avx2_matmul(uint32_t t, const void *W, size_t stride, const void *xq, size_t xq_stride,
@@ -341,7 +367,7 @@ static void avx2_matmul(uint32_t t, const void *W, size_t stride, const void *xq
     case GGML_Q4_0: mm_fam(F_Q4_0, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
     case GGML_Q5_0: mm_fam(F_Q5_0, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
     case GGML_Q8_0: mm_fam(F_Q8_0, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
-    default: kn_matmul_tiled(kn_avx2_vec_dot, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
+    default: kn_matmul_tiled(AVX2_VEC_DOT, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
     }
 }
 
@@ -486,8 +512,12 @@ static void avx2_attention(float *out, const float *q, int n_q, const void *k, c
     }
 }
 
-const kn_ops kn_ops_avx2 = {
+const kn_ops AVX2_TABLE = {
+#ifdef __AVXVNNI__
+    .name = "avxvnni", .isa = KN_AVXVNNI,
+#else
     .name = "avx2", .isa = KN_AVX2,
+#endif
     .quantize_act = avx2_quantize_act,
     .matvec = avx2_matvec,
     .matmul = avx2_matmul,

@@ -47,18 +47,29 @@ static inline __m256i bit4_from_qh(const uint8_t *qh) {
     return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
 }
 
-/* Exact int32 pair sums of signed w * signed x, w may be -128 but |x| <= 127
+/* acc + the sums of four neighbouring u8 x s8 products per int32 lane.
+ * With AVX-VNNI (x86_avxvnni.c compiles x86_avx2.c again with -mavxvnni)
+ * that is one VPDPBUSD; without it, maddubs + madd + add, which gives the
+ * same lanes exactly as long as no int16 pair sum saturates: every caller
+ * keeps u * s pairs within 2 * 128 * 127 (unsigned quants <= 63, or |w|
+ * against |x| <= 127). So the two tables agree bit for bit. */
+static inline __m256i dpbusd256(__m256i acc, __m256i u, __m256i s) {
+#ifdef __AVXVNNI__
+    return _mm256_dpbusd_avx_epi32(acc, u, s);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+#endif
+}
+
+/* Exact int32 lane sums of signed w * signed x, w may be -128 but |x| <= 127
  * (our activations): |w| * sign-adjusted x fits maddubs without saturating. */
 static inline __m256i dot_i8_avx2(__m256i w, __m256i x) {
-    __m256i aw = _mm256_sign_epi8(w, w);
-    __m256i sx = _mm256_sign_epi8(x, w);
-    __m256i p16 = _mm256_maddubs_epi16(aw, sx);
-    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+    return dpbusd256(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
 }
 
 /* Unsigned w (<= 63) times signed x, as int32 lanes. */
 static inline __m256i dot_u8i8_avx2(__m256i w, __m256i x) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1));
+    return dpbusd256(_mm256_setzero_si256(), w, x);
 }
 
 /* exp(x) to ~1 ulp in the normal range (range reduction by ln2 split in two

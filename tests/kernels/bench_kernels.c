@@ -83,9 +83,9 @@ int main(void) {
     static const char *names[] = {"Q4_0", "Q8_0", "Q4_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "Q5_K",
                                   "F16", "BF16", "F32"};
     double bw1 = kn_read_bandwidth(1, 0, 7), bw2 = kn_read_bandwidth(2, 0, 7);
-    const kn_ops *isas[4];
+    const kn_ops *isas[KN_ISA_COUNT];
     int ni = 0;
-    for (int i = 0; i <= KN_NEON; i++)
+    for (int i = 0; i < KN_ISA_COUNT; i++)
         if (kn_get_isa((kn_isa)i)) isas[ni++] = kn_get_isa((kn_isa)i);
     const kn_ops *best = kn_get();
     if (!best) return 1;

@@ -317,6 +317,47 @@ static void test_isa_matvec(const kn_ops *o) {
  * bit per activation row (what keeps prompt and generation identical), a
  * row range starting inside the matrix, and activation counts past the
  * kernel's stack batch of prepared sums with ragged tails. */
+/* Tables built from one source with different instructions for the same
+ * integer lanes (avx2 and avxvnni: maddubs + madd against VPDPBUSD) must
+ * give the same bits, not just agree within the float tolerance: raw weight
+ * bit patterns (Q8_0's -128 among them) against full-scale activations
+ * would show a saturating pair sum. */
+static void test_isa_same(const kn_ops *a, const kn_ops *b) {
+    if (!a || !b) return;
+    printf("checking %s against %s bit for bit\n", b->name, a->name);
+    static const int shapes[][2] = {{9, 2848}, {7, 1024}, {5, 256}};
+    for (int k = 0; k < NW; k++) {
+        uint32_t t = wtypes[k], at = kn_act_type(t);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int nrows = shapes[s][0], ncols = shapes[s][1];
+            uint32_t be;
+            kn_block_info(t, &be, NULL);
+            if (ncols % (int)be) continue;
+            size_t rb = kn_row_bytes(t, ncols), ab = kn_row_bytes(at, ncols);
+            const int nb = 5;
+            uint8_t *w = malloc(rb * (size_t)nrows), *xq = malloc(ab * nb);
+            float *x = malloc(sizeof(float) * (size_t)ncols * nb);
+            float *y = malloc(sizeof(float) * (size_t)nrows * nb), *y2 = malloc(sizeof(float) * (size_t)nrows * nb);
+            for (int kind = 0; kind < D_COUNT; kind++) {
+                make_weights(t, w, nrows, ncols, kind == D_CONST ? D_GAUSS : kind, kind != D_GAUSS);
+                for (int r = 0; r < nb; r++) {
+                    fill(x + (size_t)r * ncols, ncols, kind == D_CONST ? D_OUTLIER : kind);
+                    a->quantize_act(at, x + (size_t)r * ncols, xq + r * ab, ncols);
+                }
+                a->matvec(t, w, rb, xq, y, nrows, ncols);
+                b->matvec(t, w, rb, xq, y2, nrows, ncols);
+                CHECK(memcmp(y, y2, sizeof(float) * (size_t)nrows) == 0, "matvec %s [%s vs %s] %s %dx%d differs",
+                      tname(t), b->name, a->name, dname[kind], nrows, ncols);
+                a->matmul(t, w, rb, xq, ab, y, (size_t)nrows, nrows, ncols, nb);
+                b->matmul(t, w, rb, xq, ab, y2, (size_t)nrows, nrows, ncols, nb);
+                CHECK(memcmp(y, y2, sizeof(float) * (size_t)nrows * nb) == 0, "matmul %s [%s vs %s] %s %dx%d differs",
+                      tname(t), b->name, a->name, dname[kind], nrows, ncols);
+            }
+            free(w); free(xq); free(x); free(y); free(y2);
+        }
+    }
+}
+
 static void test_isa_packed(const kn_ops *o) {
     static const int shapes[][3] = {{16, 32, 1}, {48, 512, 7}, {32, 2048, 70}, {64, 96, 131},
                                     {16, 5632, 9}, {32, 65536, 10}, {32, 256, 200}};
@@ -583,8 +624,8 @@ int main(int argc, char **argv) {
         /* dispatch [ISA]: with ISA, skip (77) when this CPU cannot run it,
          * else require that WASMLET_KERNELS made kn_get() pick exactly it */
         if (argc > 2) {
-            static const char *names[] = {"scalar", "avx2", "avx512", "neon"};
-            for (int i = 0; i <= KN_NEON; i++)
+            static const char *names[KN_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon", "avxvnni"};
+            for (int i = 0; i < KN_ISA_COUNT; i++)
                 if (strcmp(argv[2], names[i]) == 0 && !kn_get_isa((kn_isa)i)) return 77;
         }
         const kn_ops *o = kn_get();
@@ -602,7 +643,7 @@ int main(int argc, char **argv) {
     test_k4_unpack();
     test_dispatch();
     int tested = 0;
-    for (int i = 1; i <= KN_NEON; i++) {
+    for (int i = 1; i < KN_ISA_COUNT; i++) {
         const kn_ops *o = kn_get_isa((kn_isa)i);
         if (!o) continue;
         printf("checking %s against scalar\n", o->name);
@@ -612,6 +653,7 @@ int main(int argc, char **argv) {
         test_isa_ops(o);
         tested++;
     }
+    test_isa_same(kn_get_isa(KN_AVX2), kn_get_isa(KN_AVXVNNI));
     /* the scalar table against itself exercises the comparison harness */
     if (!tested) { test_isa_matvec(S); test_isa_ops(S); }
     printf("%s (%d SIMD tables checked)\n", g_fail ? "FAILED" : "ok", tested);
