@@ -292,34 +292,43 @@ static void avx2_matvec(uint32_t t, const void *W, size_t stride, const void *xq
     }
 }
 
-/* matmul for Q4_0/Q5_0/Q8_0: a 4-row x 2-activation register tile, so each
- * decoded weight block feeds two dot products. Q4_0/Q5_0 quants stay
- * unsigned, as in rows_u: the bias is -b * (lane sum of x), once per
- * activation block for all four rows, so a row's block costs one
- * dpbusd256 per activation (one VPDPBUSD with AVX-VNNI). Q8_0 keeps the
- * sign trick (dot_i8_avx2). The int32 lanes are the same either way. */
-enum { F_Q4_0, F_Q5_0, F_Q8_0 };
+/* matmul for the 32-element types: a 4-row x 2-activation register tile,
+ * so each decoded weight block feeds two dot products. Quants stay
+ * unsigned, as in rows_u: Q4_0/Q5_0's bias is -b * (lane sum of x), once
+ * per activation block for all four rows, so a row's block costs one
+ * dpbusd256 per activation (one VPDPBUSD with AVX-VNNI); Q4_1/Q5_1 add
+ * m * s per block as the reference does. Q8_0 keeps the sign trick
+ * (dot_i8_avx2). The int32 lanes are the same either way. */
+enum { F_Q4_0, F_Q5_0, F_Q8_0, F_Q4_1, F_Q5_1 };
 
 AI __m256i w_quants(int fam, const uint8_t *b) {
-    if (fam == F_Q8_0) return _mm256_loadu_si256((const __m256i *)(b + 2));
-    if (fam == F_Q4_0) return nibbles32(b + 2);
-    return _mm256_or_si256(nibbles32(b + 6), bit4_from_qh(b + 2));
+    switch (fam) {
+    case F_Q8_0: return _mm256_loadu_si256((const __m256i *)(b + 2));
+    case F_Q4_0: return nibbles32(b + 2);
+    case F_Q5_0: return _mm256_or_si256(nibbles32(b + 6), bit4_from_qh(b + 2));
+    case F_Q4_1: return nibbles32(b + 4);
+    default: return _mm256_or_si256(nibbles32(b + 8), bit4_from_qh(b + 4));
+    }
 }
 
 AI void mm_tile(int fam, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                 float *Y, size_t ys, int nb) {
-    const size_t bsz = fam == F_Q4_0 ? 18 : fam == F_Q5_0 ? 22 : 34, xsz = sizeof(blk_q8_0);
+    static const size_t bsz_of[] = {18, 22, 34, 20, 24};
+    const size_t bsz = bsz_of[fam];
+    const int has_min = fam == F_Q4_1 || fam == F_Q5_1;
+    const size_t xsz = has_min ? sizeof(blk_q8_1) : sizeof(blk_q8_0), xoff = has_min ? 4 : 2;
     const int shift = fam == F_Q4_0 ? 3 : 4;
     const __m256i zero = _mm256_setzero_si256(), ones8 = _mm256_set1_epi8(1);
     __m256 acc[4][2];
+    float ms[4][2] = {{0}};
     for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++) {
         const uint8_t *x0 = X + (size_t)i * xsz, *x1 = x0 + xs;
-        __m256i xv0 = _mm256_loadu_si256((const __m256i *)(x0 + 2));
-        __m256i xv1 = _mm256_loadu_si256((const __m256i *)(x1 + 2));
+        __m256i xv0 = _mm256_loadu_si256((const __m256i *)(x0 + xoff));
+        __m256i xv1 = _mm256_loadu_si256((const __m256i *)(x1 + xoff));
         float dx0 = h2f(rd16(x0)), dx1 = h2f(rd16(x1));
         __m256i b0 = zero, b1 = zero;
-        if (fam != F_Q8_0) {
+        if (fam == F_Q4_0 || fam == F_Q5_0) {
             b0 = _mm256_sub_epi32(zero, _mm256_slli_epi32(dpbusd256(zero, ones8, xv0), shift));
             b1 = _mm256_sub_epi32(zero, _mm256_slli_epi32(dpbusd256(zero, ones8, xv1), shift));
         }
@@ -337,11 +346,16 @@ AI void mm_tile(int fam, const uint8_t *W, size_t stride, const uint8_t *X, size
             }
             acc[r][0] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx0), _mm256_cvtepi32_ps(p0), acc[r][0]);
             acc[r][1] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx1), _mm256_cvtepi32_ps(p1), acc[r][1]);
+            if (has_min) {
+                float mw = h2f(rd16(wb + 2));
+                ms[r][0] += mw * h2f(rd16(x0 + 2));
+                ms[r][1] += mw * h2f(rd16(x1 + 2));
+            }
         }
     }
     for (int r = 0; r < 4; r++) {
-        Y[r] = hsum256(acc[r][0]);
-        Y[ys + r] = hsum256(acc[r][1]);
+        Y[r] = hsum256(acc[r][0]) + ms[r][0];
+        Y[ys + r] = hsum256(acc[r][1]) + ms[r][1];
     }
 }
 
@@ -367,6 +381,8 @@ static void avx2_matmul(uint32_t t, const void *W, size_t stride, const void *xq
     case GGML_Q4_0: mm_fam(F_Q4_0, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
     case GGML_Q5_0: mm_fam(F_Q5_0, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
     case GGML_Q8_0: mm_fam(F_Q8_0, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
+    case GGML_Q4_1: mm_fam(F_Q4_1, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
+    case GGML_Q5_1: mm_fam(F_Q5_1, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
     default: kn_matmul_tiled(AVX2_VEC_DOT, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
     }
 }
