@@ -17,6 +17,7 @@
 #define AVX2_TABLE kn_ops_avx2
 #define AVX2_VEC_DOT kn_avx2_vec_dot
 #endif
+#define AI static inline __attribute__((always_inline))
 
 /* ---- weight rows x activation rows ---- */
 
@@ -129,20 +130,31 @@ static float vd_q5_1(const blk_q5_1 *w, const blk_q8_1 *x, int nb) {
     return hsum256(acc) + ms;
 }
 
+/* The K-quants against nc activation rows at once (1 for the row dot, KC
+ * for matmul): a block's quants, scales and mins are unpacked once and
+ * feed nc dot products, each with exactly the arithmetic of the single
+ * one, so matvec and matmul give the same bits. KC = 8 measured best at 1
+ * thread (64-token prompt, Q4_K_M / Q6_K tok/s against the row dot: 2
+ * columns +11-16% / +36%, 4 +21% / +70%, 8 +75% / +73%, 16 +60% / +33%:
+ * registers spill). */
+enum { KC = 8 };
+
 /* Q4_K / Q5_K share everything but the fifth bit (qh NULL for Q4_K):
- * returns the int32 lanes of sum_j sc_j * dot(q_j, x_j); the min term
- * sum_j m_j * (bsums[2j] + bsums[2j+1]) comes back as int32 lanes in *mi
- * (one madd over the activation's bsums). */
-static inline __m256i isum_k4(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh,
-                              const blk_q8_K *x, __m256i *mi) {
+ * isum[j] = the int32 lanes of sum_k sc_k * dot(q_k, x_j) over the eight
+ * sub-blocks; the min term sum_k m_k * (bsums[2k] + bsums[2k+1]) comes
+ * back as int32 lanes in mi[j] (one madd over the activation's bsums). */
+AI void isum_k4(int nc, const uint8_t *scales, const uint8_t *qs, const uint8_t *qh,
+                 const blk_q8_K *const *x, __m256i *isum, __m256i *mi) {
     uint64_t sc64, mn64;
     k4_unpack(scales, &sc64, &mn64);
     __m128i mv = _mm_cvtsi64_si128((long long)mn64);
-    *mi = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x->bsums),
-                            _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mv, mv)));
+    __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mv, mv));
+    for (int j = 0; j < nc; j++) {
+        mi[j] = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)x[j]->bsums), mins16);
+        isum[j] = _mm256_setzero_si256();
+    }
     const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
     __m256i hbits = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
-    __m256i isum = _mm256_setzero_si256();
     for (int c = 0; c < 4; c++) {
         __m256i b = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
         __m256i lo = _mm256_and_si256(b, m4);
@@ -153,47 +165,60 @@ static inline __m256i isum_k4(const uint8_t *scales, const uint8_t *qs, const ui
             lo = _mm256_or_si256(lo, _mm256_slli_epi16(h0, 4));
             hi = _mm256_or_si256(hi, _mm256_slli_epi16(h1, 4));
         }
-        __m256i y0 = _mm256_loadu_si256((const __m256i *)(x->qs + 64 * c));
-        __m256i y1 = _mm256_loadu_si256((const __m256i *)(x->qs + 64 * c + 32));
-        short s0 = (short)((sc64 >> (16 * c)) & 0xff), s1 = (short)((sc64 >> (16 * c + 8)) & 0xff);
-        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), _mm256_set1_epi16(s0));
-        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), _mm256_set1_epi16(s1));
-        isum = _mm256_add_epi32(isum, _mm256_add_epi32(p0, p1));
+        __m256i s0 = _mm256_set1_epi16((short)((sc64 >> (16 * c)) & 0xff));
+        __m256i s1 = _mm256_set1_epi16((short)((sc64 >> (16 * c + 8)) & 0xff));
+        for (int j = 0; j < nc; j++) {
+            __m256i y0 = _mm256_loadu_si256((const __m256i *)(x[j]->qs + 64 * c));
+            __m256i y1 = _mm256_loadu_si256((const __m256i *)(x[j]->qs + 64 * c + 32));
+            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), s0);
+            __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), s1);
+            isum[j] = _mm256_add_epi32(isum[j], _mm256_add_epi32(p0, p1));
+        }
     }
-    return isum;
 }
 
-static float vd_q4_K(const blk_q4_K *w, const blk_q8_K *x, int nb) {
-    __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
+/* Q4_K (is5 = 0) or Q5_K rows of nb blocks against NC activation rows. */
+AI void vd_k45(int nc, int is5, const uint8_t *w, const blk_q8_K *const *xr, int nb, float *out) {
+    __m256 acc[KC], mins[KC];
+    for (int j = 0; j < nc; j++) acc[j] = mins[j] = _mm256_setzero_ps();
+    const size_t bsz = is5 ? sizeof(blk_q5_K) : sizeof(blk_q4_K);
     for (int i = 0; i < nb; i++) {
-        __m256i mi, is = isum_k4(w[i].scales, w[i].qs, NULL, &x[i], &mi);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * x[i].d), _mm256_cvtepi32_ps(is), acc);
-        mins = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].dmin) * x[i].d), _mm256_cvtepi32_ps(mi), mins);
+        const uint8_t *wb = w + (size_t)i * bsz;
+        const blk_q8_K *x[KC];
+        for (int j = 0; j < nc; j++) x[j] = xr[j] + i;
+        float d, dmin;
+        __m256i is[KC], mi[KC];
+        if (is5) {
+            const blk_q5_K *b = (const blk_q5_K *)wb;
+            d = h2f(b->d), dmin = h2f(b->dmin);
+            isum_k4(nc, b->scales, b->qs, b->qh, x, is, mi);
+        } else {
+            const blk_q4_K *b = (const blk_q4_K *)wb;
+            d = h2f(b->d), dmin = h2f(b->dmin);
+            isum_k4(nc, b->scales, b->qs, NULL, x, is, mi);
+        }
+        for (int j = 0; j < nc; j++) {
+            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[j]->d), _mm256_cvtepi32_ps(is[j]), acc[j]);
+            mins[j] = _mm256_fmadd_ps(_mm256_set1_ps(dmin * x[j]->d), _mm256_cvtepi32_ps(mi[j]), mins[j]);
+        }
     }
-    return hsum256(_mm256_sub_ps(acc, mins));
-}
-
-static float vd_q5_K(const blk_q5_K *w, const blk_q8_K *x, int nb) {
-    __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
-    for (int i = 0; i < nb; i++) {
-        __m256i mi, is = isum_k4(w[i].scales, w[i].qs, w[i].qh, &x[i], &mi);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * x[i].d), _mm256_cvtepi32_ps(is), acc);
-        mins = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].dmin) * x[i].d), _mm256_cvtepi32_ps(mi), mins);
-    }
-    return hsum256(_mm256_sub_ps(acc, mins));
+    for (int j = 0; j < nc; j++) out[j] = hsum256(_mm256_sub_ps(acc[j], mins[j]));
 }
 
 /* Q6_K: q is unsigned 0..63; dot(q - 32, x) = dot(q, x) - 32 * sum(x), both
  * as int16 pair sums (at most 2*63*127), then weighted by the per-16
  * scales with madd. */
-static float vd_q6_K(const blk_q6_K *w, const blk_q8_K *x, int nb) {
-    __m256 acc = _mm256_setzero_ps();
+AI void vd_q6_K(int nc, const blk_q6_K *w, const blk_q8_K *const *xr, int nb, float *out) {
+    __m256 acc[KC];
+    for (int j = 0; j < nc; j++) acc[j] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3), k32 = _mm256_set1_epi8(32);
     for (int i = 0; i < nb; i++) {
-        __m256i isum = _mm256_setzero_si256();
+        const blk_q8_K *x[KC];
+        __m256i isum[KC];
+        for (int j = 0; j < nc; j++) x[j] = xr[j] + i, isum[j] = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
             const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
-            const int8_t *sc = w[i].scales + 8 * h, *xq = x[i].qs + 128 * h;
+            const int8_t *sc = w[i].scales + 8 * h;
             __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
             __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
             __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
@@ -206,15 +231,50 @@ static float vd_q6_K(const blk_q6_K *w, const blk_q8_K *x, int nb) {
             q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
             for (int g = 0; g < 4; g++) {
-                __m256i y = _mm256_loadu_si256((const __m256i *)(xq + 32 * g));
-                __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[g], y), _mm256_maddubs_epi16(k32, y));
                 __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * g + 1]), _mm_set1_epi16(sc[2 * g]));
-                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, s));
+                for (int j = 0; j < nc; j++) {
+                    __m256i y = _mm256_loadu_si256((const __m256i *)(x[j]->qs + 128 * h + 32 * g));
+                    __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q[g], y), _mm256_maddubs_epi16(k32, y));
+                    isum[j] = _mm256_add_epi32(isum[j], _mm256_madd_epi16(p, s));
+                }
             }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * x[i].d), _mm256_cvtepi32_ps(isum), acc);
+        for (int j = 0; j < nc; j++)
+            acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(w[i].d) * x[j]->d), _mm256_cvtepi32_ps(isum[j]), acc[j]);
     }
-    return hsum256(acc);
+    for (int j = 0; j < nc; j++) out[j] = hsum256(acc[j]);
+}
+
+static float vd_k(uint32_t t, const void *w, const blk_q8_K *x, int nb) {
+    float y;
+    if (t == GGML_Q6_K) vd_q6_K(1, w, &x, nb, &y);
+    else vd_k45(1, t == GGML_Q5_K, w, &x, nb, &y);
+    return y;
+}
+
+/* K-quant matmul: kn_matmul_tiled's walk (16-row tiles reused across
+ * every activation row), with activation rows taken in pairs. */
+static void mm_k(uint32_t t, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
+                 float *Y, size_t ys, int nrows, int ncols, int ncol) {
+    const int nb = ncols / QK_K;
+    for (int r0 = 0; r0 < nrows; r0 += 16) {
+        int r1 = r0 + 16 < nrows ? r0 + 16 : nrows;
+        int c = 0;
+        for (; c + KC <= ncol; c += KC) {
+            const blk_q8_K *x[KC];
+            for (int j = 0; j < KC; j++) x[j] = (const blk_q8_K *)(X + (size_t)(c + j) * xs);
+            for (int r = r0; r < r1; r++) {
+                float y[KC];
+                const uint8_t *w = W + (size_t)r * stride;
+                if (t == GGML_Q6_K) vd_q6_K(KC, (const blk_q6_K *)w, x, nb, y);
+                else vd_k45(KC, t == GGML_Q5_K, w, x, nb, y);
+                for (int j = 0; j < KC; j++) Y[(size_t)(c + j) * ys + r] = y[j];
+            }
+        }
+        for (; c < ncol; c++)
+            for (int r = r0; r < r1; r++)
+                Y[(size_t)c * ys + r] = vd_k(t, W + (size_t)r * stride, (const blk_q8_K *)(X + (size_t)c * xs), nb);
+    }
 }
 
 float AVX2_VEC_DOT(uint32_t t, const void *w, const void *xq, int n) {
@@ -227,14 +287,11 @@ float AVX2_VEC_DOT(uint32_t t, const void *w, const void *xq, int n) {
     case GGML_Q5_0: return vd_q5_0(w, xq, n / QK);
     case GGML_Q5_1: return vd_q5_1(w, xq, n / QK);
     case GGML_Q8_0: return vd_q8_0(w, xq, n / QK);
-    case GGML_Q4_K: return vd_q4_K(w, xq, n / QK_K);
-    case GGML_Q5_K: return vd_q5_K(w, xq, n / QK_K);
-    case GGML_Q6_K: return vd_q6_K(w, xq, n / QK_K);
+    case GGML_Q4_K: case GGML_Q5_K: case GGML_Q6_K: return vd_k(t, w, xq, n / QK_K);
     default: return 0.0f;
     }
 }
 
-#define AI static inline __attribute__((always_inline))
 static inline uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 
 /* 4-bit and 5-bit 32-element types, nr (1..4) rows per activation pass.
@@ -311,6 +368,11 @@ AI __m256i w_quants(int fam, const uint8_t *b) {
     }
 }
 
+/* MR rows x MC activation rows, nb blocks each. Measured at 1 thread
+ * (64-token prompt): 2 x 4 and 1 x 8 were no faster than 4 x 2 (1 x 8:
+ * Q4_0 -17%); unlike the K-quants', a block has little per-row work to
+ * share. */
+enum { MR = 4, MC = 2 };
 AI void mm_tile(int fam, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                 float *Y, size_t ys, int nb) {
     static const size_t bsz_of[] = {18, 22, 34, 20, 24};
@@ -319,60 +381,59 @@ AI void mm_tile(int fam, const uint8_t *W, size_t stride, const uint8_t *X, size
     const size_t xsz = has_min ? sizeof(blk_q8_1) : sizeof(blk_q8_0), xoff = has_min ? 4 : 2;
     const int shift = fam == F_Q4_0 ? 3 : 4;
     const __m256i zero = _mm256_setzero_si256(), ones8 = _mm256_set1_epi8(1);
-    __m256 acc[4][2];
-    float ms[4][2] = {{0}};
-    for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    __m256 acc[MR][MC];
+    float ms[MR][MC];
+    for (int r = 0; r < MR; r++)
+        for (int c = 0; c < MC; c++) acc[r][c] = _mm256_setzero_ps(), ms[r][c] = 0.0f;
     for (int i = 0; i < nb; i++) {
-        const uint8_t *x0 = X + (size_t)i * xsz, *x1 = x0 + xs;
-        __m256i xv0 = _mm256_loadu_si256((const __m256i *)(x0 + xoff));
-        __m256i xv1 = _mm256_loadu_si256((const __m256i *)(x1 + xoff));
-        float dx0 = h2f(rd16(x0)), dx1 = h2f(rd16(x1));
-        __m256i b0 = zero, b1 = zero;
-        if (fam == F_Q4_0 || fam == F_Q5_0) {
-            b0 = _mm256_sub_epi32(zero, _mm256_slli_epi32(dpbusd256(zero, ones8, xv0), shift));
-            b1 = _mm256_sub_epi32(zero, _mm256_slli_epi32(dpbusd256(zero, ones8, xv1), shift));
+        __m256i xv[MC], bias[MC];
+        float dx[MC], sx[MC];
+        for (int c = 0; c < MC; c++) {
+            const uint8_t *xb = X + (size_t)c * xs + (size_t)i * xsz;
+            xv[c] = _mm256_loadu_si256((const __m256i *)(xb + xoff));
+            dx[c] = h2f(rd16(xb));
+            sx[c] = has_min ? h2f(rd16(xb + 2)) : 0.0f;
+            bias[c] = zero;
+            if (fam == F_Q4_0 || fam == F_Q5_0)
+                bias[c] = _mm256_sub_epi32(zero, _mm256_slli_epi32(dpbusd256(zero, ones8, xv[c]), shift));
         }
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < MR; r++) {
             const uint8_t *wb = W + (size_t)r * stride + (size_t)i * bsz;
-            __m256i q = w_quants(fam, wb), p0, p1;
-            float dw = h2f(rd16(wb));
-            if (fam == F_Q8_0) {
-                __m256i aq = _mm256_sign_epi8(q, q);
-                p0 = dpbusd256(zero, aq, _mm256_sign_epi8(xv0, q));
-                p1 = dpbusd256(zero, aq, _mm256_sign_epi8(xv1, q));
-            } else {
-                p0 = dpbusd256(b0, q, xv0);
-                p1 = dpbusd256(b1, q, xv1);
-            }
-            acc[r][0] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx0), _mm256_cvtepi32_ps(p0), acc[r][0]);
-            acc[r][1] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx1), _mm256_cvtepi32_ps(p1), acc[r][1]);
-            if (has_min) {
-                float mw = h2f(rd16(wb + 2));
-                ms[r][0] += mw * h2f(rd16(x0 + 2));
-                ms[r][1] += mw * h2f(rd16(x1 + 2));
+            __m256i q = w_quants(fam, wb);
+            __m256i aq = fam == F_Q8_0 ? _mm256_sign_epi8(q, q) : q;
+            float dw = h2f(rd16(wb)), mw = has_min ? h2f(rd16(wb + 2)) : 0.0f;
+            for (int c = 0; c < MC; c++) {
+                __m256i p = fam == F_Q8_0 ? dpbusd256(zero, aq, _mm256_sign_epi8(xv[c], q))
+                                          : dpbusd256(bias[c], q, xv[c]);
+                acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * dx[c]), _mm256_cvtepi32_ps(p), acc[r][c]);
+                if (has_min) ms[r][c] += mw * sx[c];
             }
         }
     }
-    for (int r = 0; r < 4; r++) {
-        Y[r] = hsum256(acc[r][0]) + ms[r][0];
-        Y[ys + r] = hsum256(acc[r][1]) + ms[r][1];
-    }
+    for (int r = 0; r < MR; r++)
+        for (int c = 0; c < MC; c++) Y[(size_t)c * ys + r] = hsum256(acc[r][c]) + ms[r][c];
 }
 
+/* 16-row tiles (in L1/L2) reused across every activation row, as in
+ * kn_matmul_tiled; inside a tile, MC activation rows at a time go past
+ * its row groups. Leftovers use the row dot. */
 AI void mm_fam(int fam, uint32_t t, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                float *Y, size_t ys, int nrows, int ncols, int ncol) {
-    int r = 0;
-    for (; r + 4 <= nrows; r += 4) {
+    for (int r0 = 0; r0 < nrows; r0 += 16) {
+        int r1 = r0 + 16 < nrows ? r0 + 16 : nrows, rt = r0 + (r1 - r0) / MR * MR;
         int c = 0;
-        for (; c + 2 <= ncol; c += 2)
-            mm_tile(fam, W + (size_t)r * stride, stride, X + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, ncols / QK);
+        for (; c + MC <= ncol; c += MC) {
+            for (int r = r0; r < rt; r += MR)
+                mm_tile(fam, W + (size_t)r * stride, stride, X + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys,
+                        ncols / QK);
+            for (int k = c; k < c + MC; k++)
+                for (int r = rt; r < r1; r++)
+                    Y[(size_t)k * ys + r] = AVX2_VEC_DOT(t, W + (size_t)r * stride, X + (size_t)k * xs, ncols);
+        }
         for (; c < ncol; c++)
-            for (int k = r; k < r + 4; k++)
-                Y[(size_t)c * ys + k] = AVX2_VEC_DOT(t, W + (size_t)k * stride, X + (size_t)c * xs, ncols);
+            for (int r = r0; r < r1; r++)
+                Y[(size_t)c * ys + r] = AVX2_VEC_DOT(t, W + (size_t)r * stride, X + (size_t)c * xs, ncols);
     }
-    for (; r < nrows; r++)
-        for (int c = 0; c < ncol; c++)
-            Y[(size_t)c * ys + r] = AVX2_VEC_DOT(t, W + (size_t)r * stride, X + (size_t)c * xs, ncols);
 }
 
 static void avx2_matmul(uint32_t t, const void *W, size_t stride, const void *xq, size_t xq_stride,
@@ -383,6 +444,7 @@ static void avx2_matmul(uint32_t t, const void *W, size_t stride, const void *xq
     case GGML_Q8_0: mm_fam(F_Q8_0, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
     case GGML_Q4_1: mm_fam(F_Q4_1, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
     case GGML_Q5_1: mm_fam(F_Q5_1, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
+    case GGML_Q4_K: case GGML_Q5_K: case GGML_Q6_K: mm_k(t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
     default: kn_matmul_tiled(AVX2_VEC_DOT, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
     }
 }

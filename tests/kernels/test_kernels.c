@@ -272,7 +272,7 @@ static void test_isa_matvec(const kn_ops *o) {
             kn_block_info(t, &be, NULL);
             if (ncols % (int)be) continue;
             size_t rb = kn_row_bytes(t, ncols), ab = kn_row_bytes(at, ncols);
-            const int nb = 7;   /* 4- and 2-wide activation tiles plus tails */
+            const int nb = 11;   /* 8-, 4- and 2-wide activation tiles plus tails */
             uint8_t *w = malloc(rb * (size_t)nrows), *xq = malloc(ab * nb), *xq2 = malloc(ab * nb);
             float *x = malloc(sizeof(float) * (size_t)ncols * nb);
             float *y = malloc(sizeof(float) * (size_t)(nrows + 1) * nb);
@@ -334,7 +334,7 @@ static void test_isa_same(const kn_ops *a, const kn_ops *b) {
             kn_block_info(t, &be, NULL);
             if (ncols % (int)be) continue;
             size_t rb = kn_row_bytes(t, ncols), ab = kn_row_bytes(at, ncols);
-            const int nb = 5;
+            const int nb = 11;
             uint8_t *w = malloc(rb * (size_t)nrows), *xq = malloc(ab * nb);
             float *x = malloc(sizeof(float) * (size_t)ncols * nb);
             float *y = malloc(sizeof(float) * (size_t)nrows * nb), *y2 = malloc(sizeof(float) * (size_t)nrows * nb);
