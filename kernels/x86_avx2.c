@@ -436,6 +436,67 @@ AI void mm_fam(int fam, uint32_t t, const uint8_t *W, size_t stride, const uint8
     }
 }
 
+/* F32/F16/BF16 matmul: FR rows x FC activation rows of FMAs per pass, each
+ * weight vector converted once for FC products; 16-row tiles as above.
+ * Elements past the last multiple of 8 go through the scalar tail. 4 x 3
+ * measured best at 1 thread (64-token prompt: +45% over row-tiled
+ * matvec; 3 x 4 -2%, 2 x 6 -6%). */
+enum { FR = 4, FC = 3 };
+
+AI __m256 w_f8(uint32_t t, const uint8_t *w, int i) {
+    if (t == GGML_F32) return _mm256_loadu_ps((const float *)w + i);
+    if (t == GGML_F16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + i)));
+    return bf16x8((const uint16_t *)w + i);
+}
+
+AI float w_f1(uint32_t t, const uint8_t *w, int i) {
+    if (t == GGML_F32) return ((const float *)w)[i];
+    uint16_t h;
+    memcpy(&h, w + 2 * (size_t)i, 2);
+    return t == GGML_F16 ? h2f(h) : kn_bf16_to_f32(h);
+}
+
+AI void mmf_tile(uint32_t t, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
+                 float *Y, size_t ys, int n) {
+    __m256 acc[FR][FC];
+    for (int r = 0; r < FR; r++)
+        for (int c = 0; c < FC; c++) acc[r][c] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x[FC];
+        for (int c = 0; c < FC; c++) x[c] = _mm256_loadu_ps((const float *)(X + (size_t)c * xs) + i);
+        for (int r = 0; r < FR; r++) {
+            __m256 w = w_f8(t, W + (size_t)r * stride, i);
+            for (int c = 0; c < FC; c++) acc[r][c] = _mm256_fmadd_ps(w, x[c], acc[r][c]);
+        }
+    }
+    for (int r = 0; r < FR; r++)
+        for (int c = 0; c < FC; c++) {
+            const float *x = (const float *)(X + (size_t)c * xs);
+            float sum = hsum256(acc[r][c]);
+            for (int k = i; k < n; k++) sum += w_f1(t, W + (size_t)r * stride, k) * x[k];
+            Y[(size_t)c * ys + r] = sum;
+        }
+}
+
+AI void mm_float(uint32_t t, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
+                 float *Y, size_t ys, int nrows, int ncols, int ncol) {
+    for (int r0 = 0; r0 < nrows; r0 += 16) {
+        int r1 = r0 + 16 < nrows ? r0 + 16 : nrows, rt = r0 + (r1 - r0) / FR * FR;
+        int c = 0;
+        for (; c + FC <= ncol; c += FC) {
+            for (int r = r0; r < rt; r += FR)
+                mmf_tile(t, W + (size_t)r * stride, stride, X + (size_t)c * xs, xs, Y + (size_t)c * ys + r, ys, ncols);
+            for (int k = c; k < c + FC; k++)
+                for (int r = rt; r < r1; r++)
+                    Y[(size_t)k * ys + r] = AVX2_VEC_DOT(t, W + (size_t)r * stride, X + (size_t)k * xs, ncols);
+        }
+        for (; c < ncol; c++)
+            for (int r = r0; r < r1; r++)
+                Y[(size_t)c * ys + r] = AVX2_VEC_DOT(t, W + (size_t)r * stride, X + (size_t)c * xs, ncols);
+    }
+}
+
 static void avx2_matmul(uint32_t t, const void *W, size_t stride, const void *xq, size_t xq_stride,
                         float *Y, size_t y_stride, int nrows, int ncols, int nb) {
     switch (t) {
@@ -445,6 +506,9 @@ static void avx2_matmul(uint32_t t, const void *W, size_t stride, const void *xq
     case GGML_Q4_1: mm_fam(F_Q4_1, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
     case GGML_Q5_1: mm_fam(F_Q5_1, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
     case GGML_Q4_K: case GGML_Q5_K: case GGML_Q6_K: mm_k(t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb); return;
+    case GGML_F32: case GGML_F16: case GGML_BF16:
+        mm_float(t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
+        return;
     default: kn_matmul_tiled(AVX2_VEC_DOT, t, W, stride, xq, xq_stride, Y, y_stride, nrows, ncols, nb);
     }
 }
