@@ -306,6 +306,16 @@ static void test_isa_matvec(const kn_ops *o) {
                         CHECK(fabs(a - e) <= tol, "matmul %s [%s] %s b=%d r=%d: %.9g vs scalar %.9g",
                               tname(t), o->name, dname[kind], b, r, a, e);
                     }
+                /* matmul's column b is matvec of activation row b, bit for bit:
+                 * the AVX2 tables promise it (a token's logits do not depend
+                 * on its batch); the AVX-512 table's GGUF-layout tiles, used
+                 * only for shapes that do not pack, sum in another order */
+                for (int b = 0; b < nb && o->isa != KN_AVX512; b++) {
+                    o->matvec(t, w, rb, xq + b * ab, y, nrows, ncols);
+                    CHECK(memcmp(y, y2 + b * ys, sizeof(float) * (size_t)nrows) == 0,
+                          "matmul %s [%s] %s %dx%d b=%d differs from matvec", tname(t), o->name, dname[kind],
+                          nrows, ncols, b);
+                }
             }
             free(w); free(xq); free(xq2); free(x); free(y); free(y2);
         }
@@ -317,47 +327,6 @@ static void test_isa_matvec(const kn_ops *o) {
  * bit per activation row (what keeps prompt and generation identical), a
  * row range starting inside the matrix, and activation counts past the
  * kernel's stack batch of prepared sums with ragged tails. */
-/* Tables built from one source with different instructions for the same
- * integer lanes (avx2 and avxvnni: maddubs + madd against VPDPBUSD) must
- * give the same bits, not just agree within the float tolerance: raw weight
- * bit patterns (Q8_0's -128 among them) against full-scale activations
- * would show a saturating pair sum. */
-static void test_isa_same(const kn_ops *a, const kn_ops *b) {
-    if (!a || !b) return;
-    printf("checking %s against %s bit for bit\n", b->name, a->name);
-    static const int shapes[][2] = {{9, 2848}, {7, 1024}, {5, 256}};
-    for (int k = 0; k < NW; k++) {
-        uint32_t t = wtypes[k], at = kn_act_type(t);
-        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-            int nrows = shapes[s][0], ncols = shapes[s][1];
-            uint32_t be;
-            kn_block_info(t, &be, NULL);
-            if (ncols % (int)be) continue;
-            size_t rb = kn_row_bytes(t, ncols), ab = kn_row_bytes(at, ncols);
-            const int nb = 11;
-            uint8_t *w = malloc(rb * (size_t)nrows), *xq = malloc(ab * nb);
-            float *x = malloc(sizeof(float) * (size_t)ncols * nb);
-            float *y = malloc(sizeof(float) * (size_t)nrows * nb), *y2 = malloc(sizeof(float) * (size_t)nrows * nb);
-            for (int kind = 0; kind < D_COUNT; kind++) {
-                make_weights(t, w, nrows, ncols, kind == D_CONST ? D_GAUSS : kind, kind != D_GAUSS);
-                for (int r = 0; r < nb; r++) {
-                    fill(x + (size_t)r * ncols, ncols, kind == D_CONST ? D_OUTLIER : kind);
-                    a->quantize_act(at, x + (size_t)r * ncols, xq + r * ab, ncols);
-                }
-                a->matvec(t, w, rb, xq, y, nrows, ncols);
-                b->matvec(t, w, rb, xq, y2, nrows, ncols);
-                CHECK(memcmp(y, y2, sizeof(float) * (size_t)nrows) == 0, "matvec %s [%s vs %s] %s %dx%d differs",
-                      tname(t), b->name, a->name, dname[kind], nrows, ncols);
-                a->matmul(t, w, rb, xq, ab, y, (size_t)nrows, nrows, ncols, nb);
-                b->matmul(t, w, rb, xq, ab, y2, (size_t)nrows, nrows, ncols, nb);
-                CHECK(memcmp(y, y2, sizeof(float) * (size_t)nrows * nb) == 0, "matmul %s [%s vs %s] %s %dx%d differs",
-                      tname(t), b->name, a->name, dname[kind], nrows, ncols);
-            }
-            free(w); free(xq); free(x); free(y); free(y2);
-        }
-    }
-}
-
 static void test_isa_packed(const kn_ops *o) {
     static const int shapes[][3] = {{16, 32, 1}, {48, 512, 7}, {32, 2048, 70}, {64, 96, 131},
                                     {16, 5632, 9}, {32, 65536, 10}, {32, 256, 200}};
@@ -433,6 +402,48 @@ static void test_isa_packed(const kn_ops *o) {
             }
             free(w); free(wp); free(xq); free(pxq); free(x); free(y); free(y2); free(v);
         }
+}
+
+/* Tables built from one source with different instructions for the same
+ * integer lanes (avx2 and avxvnni: maddubs + madd against VPDPBUSD) must
+ * give the same bits, not just agree within the float tolerance. No valid
+ * input saturates an AVX2 pair sum today (the kernels keep them within
+ * 2 * 128 * 127); this keeps it so, with raw weight bit patterns (Q8_0's
+ * -128 among them) against full-scale activations. */
+static void test_isa_same(const kn_ops *a, const kn_ops *b) {
+    if (!a || !b) return;
+    printf("checking %s against %s bit for bit\n", b->name, a->name);
+    static const int shapes[][2] = {{9, 2848}, {7, 1024}, {5, 256}};
+    for (int k = 0; k < NW; k++) {
+        uint32_t t = wtypes[k], at = kn_act_type(t);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int nrows = shapes[s][0], ncols = shapes[s][1];
+            uint32_t be;
+            kn_block_info(t, &be, NULL);
+            if (ncols % (int)be) continue;
+            size_t rb = kn_row_bytes(t, ncols), ab = kn_row_bytes(at, ncols);
+            const int nb = 11;
+            uint8_t *w = malloc(rb * (size_t)nrows), *xq = malloc(ab * nb);
+            float *x = malloc(sizeof(float) * (size_t)ncols * nb);
+            float *y = malloc(sizeof(float) * (size_t)nrows * nb), *y2 = malloc(sizeof(float) * (size_t)nrows * nb);
+            for (int kind = 0; kind < D_COUNT; kind++) {
+                make_weights(t, w, nrows, ncols, kind == D_CONST ? D_GAUSS : kind, kind != D_GAUSS);
+                for (int r = 0; r < nb; r++) {
+                    fill(x + (size_t)r * ncols, ncols, kind == D_CONST ? D_OUTLIER : kind);
+                    a->quantize_act(at, x + (size_t)r * ncols, xq + r * ab, ncols);
+                }
+                a->matvec(t, w, rb, xq, y, nrows, ncols);
+                b->matvec(t, w, rb, xq, y2, nrows, ncols);
+                CHECK(memcmp(y, y2, sizeof(float) * (size_t)nrows) == 0, "matvec %s [%s vs %s] %s %dx%d differs",
+                      tname(t), b->name, a->name, dname[kind], nrows, ncols);
+                a->matmul(t, w, rb, xq, ab, y, (size_t)nrows, nrows, ncols, nb);
+                b->matmul(t, w, rb, xq, ab, y2, (size_t)nrows, nrows, ncols, nb);
+                CHECK(memcmp(y, y2, sizeof(float) * (size_t)nrows * nb) == 0, "matmul %s [%s vs %s] %s %dx%d differs",
+                      tname(t), b->name, a->name, dname[kind], nrows, ncols);
+            }
+            free(w); free(xq); free(x); free(y); free(y2);
+        }
+    }
 }
 
 /* BF16 activations (KN_BF16_R16B): every table's conversion is the
