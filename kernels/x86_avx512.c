@@ -244,21 +244,28 @@ K_MATVEC(mv_q5_K, KQ5)
 K_MATVEC(mv_q6_K, KQ6)
 
 /* K-quant matmul: a 4-row x 2-activation tile; each decoded 64-element
- * step of weights feeds both activations. Q6_K's "- 32" is applied through
- * the activation's bsums (32 * sum_g sc_g * bsums_g) instead of per element;
- * the integer totals are the same as the matvec's. */
+ * step of weights feeds both activations. Every product keeps rows_k's
+ * arithmetic lane for lane (Q6_K's "- 32" per int16 pair, the mins in
+ * their own accumulator), so a column equals the matvec bit for bit and a
+ * token's logits do not depend on its batch. */
 AI void mmk_tile(int kind, const uint8_t *W, size_t stride, const uint8_t *X, size_t xs,
                  float *Y, size_t ys, int nb) {
     const size_t bsz = kind == KQ4 ? sizeof(blk_q4_K) : kind == KQ5 ? sizeof(blk_q5_K) : sizeof(blk_q6_K);
     const __m512i m4 = _mm512_set1_epi8(15), one = _mm512_set1_epi8(1), m2 = _mm512_set1_epi8(3);
     __m512 acc[4][2];
-    for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    __m256 mins[4][2];
+    for (int r = 0; r < 4; r++) {
+        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+        mins[r][0] = mins[r][1] = _mm256_setzero_ps();
+    }
     for (int i = 0; i < nb; i++) {
         const blk_q8_K *xa[2] = {(const blk_q8_K *)X + i, (const blk_q8_K *)(X + xs) + i};
-        __m512i yv[2][4];
+        __m512i yv[2][4], y32[2][4];
         __m256i bs[2];
         for (int a = 0; a < 2; a++) {
             for (int c = 0; c < 4; c++) yv[a][c] = _mm512_loadu_si512((const void *)(xa[a]->qs + 64 * c));
+            if (kind == KQ6)
+                for (int c = 0; c < 4; c++) y32[a][c] = _mm512_maddubs_epi16(_mm512_set1_epi8(32), yv[a][c]);
             bs[a] = _mm256_loadu_si256((const __m256i *)xa[a]->bsums);
         }
         for (int r = 0; r < 4; r++) {
@@ -268,8 +275,7 @@ AI void mmk_tile(int kind, const uint8_t *W, size_t stride, const uint8_t *X, si
             if (kind == KQ6) {
                 const blk_q6_K *w = (const blk_q6_K *)wb;
                 d = h2f(w->d);
-                __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales));
-                __m512i sc = _mm512_castsi256_si512(sc16);
+                __m512i sc = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w->scales)));
                 for (int h = 0; h < 2; h++) {
                     __m512i l = _mm512_loadu_si512((const void *)(w->ql + 64 * h));
                     __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(w->qh + 32 * h)));
@@ -280,13 +286,11 @@ AI void mmk_tile(int kind, const uint8_t *W, size_t stride, const uint8_t *X, si
                     __m512i s01 = _mm512_permutexvar_epi16(idx_quad(8 * h), sc);
                     __m512i s23 = _mm512_permutexvar_epi16(idx_quad(8 * h + 4), sc);
                     for (int a = 0; a < 2; a++) {
-                        isum[a] = _mm512_add_epi32(isum[a], _mm512_madd_epi16(_mm512_maddubs_epi16(q01, yv[a][2 * h]), s01));
-                        isum[a] = _mm512_add_epi32(isum[a], _mm512_madd_epi16(_mm512_maddubs_epi16(q23, yv[a][2 * h + 1]), s23));
+                        __m512i p01 = _mm512_sub_epi16(_mm512_maddubs_epi16(q01, yv[a][2 * h]), y32[a][2 * h]);
+                        __m512i p23 = _mm512_sub_epi16(_mm512_maddubs_epi16(q23, yv[a][2 * h + 1]), y32[a][2 * h + 1]);
+                        isum[a] = _mm512_add_epi32(isum[a], _mm512_madd_epi16(p01, s01));
+                        isum[a] = _mm512_add_epi32(isum[a], _mm512_madd_epi16(p23, s23));
                     }
-                }
-                for (int a = 0; a < 2; a++) {
-                    __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(bs[a], sc16), 5);
-                    isum[a] = _mm512_sub_epi32(isum[a], _mm512_zextsi256_si512(corr));
                 }
             } else {
                 const blk_q4_K *w4 = (const blk_q4_K *)wb;
@@ -297,11 +301,10 @@ AI void mmk_tile(int kind, const uint8_t *W, size_t stride, const uint8_t *X, si
                 __m512i sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc64)));
                 __m128i mv = _mm_cvtsi64_si128((long long)mn64);
                 __m256i mdup = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mv, mv));
-                float dmin = h2f(w4->dmin);
-                for (int a = 0; a < 2; a++) {
-                    __m512i mi = _mm512_zextsi256_si512(_mm256_madd_epi16(bs[a], mdup));
-                    acc[r][a] = _mm512_fmadd_ps(_mm512_set1_ps(-(dmin * xa[a]->d)), _mm512_cvtepi32_ps(mi), acc[r][a]);
-                }
+                const float dmin = h2f(w4->dmin);
+                for (int a = 0; a < 2; a++)
+                    mins[r][a] = _mm256_fmadd_ps(_mm256_set1_ps(dmin * xa[a]->d),
+                                                 _mm256_cvtepi32_ps(_mm256_madd_epi16(bs[a], mdup)), mins[r][a]);
                 __m512i hb = _mm512_setzero_si512();
                 if (kind == KQ5) hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)((const blk_q5_K *)wb)->qh));
                 for (int c = 0; c < 4; c++) {
@@ -320,8 +323,8 @@ AI void mmk_tile(int kind, const uint8_t *W, size_t stride, const uint8_t *X, si
         }
     }
     for (int r = 0; r < 4; r++) {
-        Y[r] = _mm512_reduce_add_ps(acc[r][0]);
-        Y[ys + r] = _mm512_reduce_add_ps(acc[r][1]);
+        Y[r] = _mm512_reduce_add_ps(acc[r][0]) - hsum256(mins[r][0]);
+        Y[ys + r] = _mm512_reduce_add_ps(acc[r][1]) - hsum256(mins[r][1]);
     }
 }
 

@@ -306,11 +306,11 @@ static void test_isa_matvec(const kn_ops *o) {
                         CHECK(fabs(a - e) <= tol, "matmul %s [%s] %s b=%d r=%d: %.9g vs scalar %.9g",
                               tname(t), o->name, dname[kind], b, r, a, e);
                     }
-                /* matmul's column b is matvec of activation row b, bit for bit:
-                 * the AVX2 tables promise it (a token's logits do not depend
-                 * on its batch); the AVX-512 table's GGUF-layout tiles, used
-                 * only for shapes that do not pack, sum in another order */
-                for (int b = 0; b < nb && o->isa != KN_AVX512; b++) {
+                /* matmul's column b is matvec of activation row b, bit for bit,
+                 * on every table (a token's logits do not depend on its
+                 * batch); the packed AVX-512 layouts are checked the same
+                 * way in test_isa_packed */
+                for (int b = 0; b < nb; b++) {
                     o->matvec(t, w, rb, xq + b * ab, y, nrows, ncols);
                     CHECK(memcmp(y, y2 + b * ys, sizeof(float) * (size_t)nrows) == 0,
                           "matmul %s [%s] %s %dx%d b=%d differs from matvec", tname(t), o->name, dname[kind],
