@@ -83,26 +83,27 @@ typedef struct { uint16_t d[16], m[16]; uint32_t qh[16]; uint32_t q[4][16]; } bl
 _Static_assert(sizeof(blk_q4_1_r16) == 16 * sizeof(blk_q4_1), "q4_1 r16");
 _Static_assert(sizeof(blk_q5_0_r16) == 16 * sizeof(blk_q5_0), "q5_0 r16");
 _Static_assert(sizeof(blk_q5_1_r16) == 16 * sizeof(blk_q5_1), "q5_1 r16");
-/* Q4_K: per super-block, the 16 rows' d and dmin, the 6-bit sub-block
- * scales unpacked (sc[j][r]) and the mins as int16 pairs of sub-blocks
- * (m[i][r] = {m_2i, m_2i+1}), then the quants: word (c, v, r) = bytes
- * 4v..4v+3 of row r's 64-element chunk c (low nibbles: elements 64c+4v..,
- * high: 64c+32+4v..). 156 bytes a row per super-block (GGUF: 144). */
+/* Q4_K: per super-block, the 16 rows' d and dmin, their 12 bytes of 6-bit
+ * scales and mins as in GGUF (word (w, r) = scales[4w..4w+3] of row r, so
+ * a 64-byte load holds one word of every row and the word-parallel unpack
+ * of k4_unpack runs on all 16 rows at once), then the quants: word
+ * (c, v, r) = bytes 4v..4v+3 of row r's 64-element chunk c (low nibbles:
+ * elements 64c+4v.., high: 64c+32+4v..). 144 bytes a row per super-block,
+ * as GGUF: a token streams no more bytes than the model holds. */
 typedef struct {
     uint16_t d[16], dmin[16];
-    uint8_t sc[8][16];
-    int16_t m[4][16][2];
+    uint32_t s[3][16];
     uint32_t q[4][8][16];
 } blk_q4_K_r16;
-_Static_assert(sizeof(blk_q4_K_r16) == 16 * 156, "q4_K r16");
+_Static_assert(sizeof(blk_q4_K_r16) == 16 * sizeof(blk_q4_K), "q4_K r16");
 /* Q5_K: the Q4_K R16 block, then the fifth bits: word (v, r) = qh[4v..4v+3]
  * of row r (sub-block j's bit of an element is bit j of its qh byte).
- * 188 bytes a row per super-block (GGUF: 176). */
+ * 176 bytes a row per super-block, as GGUF. */
 typedef struct {
     blk_q4_K_r16 k4;
     uint32_t qh[8][16];
 } blk_q5_K_r16;
-_Static_assert(sizeof(blk_q5_K_r16) == 16 * 188, "q5_K r16");
+_Static_assert(sizeof(blk_q5_K_r16) == 16 * sizeof(blk_q5_K), "q5_K r16");
 /* Q6_K: per super-block the 16 rows' d, the int8 scales (sc[j][r]), then
  * ql words (h, c, v, r) = ql[64h + 32c + 4v..+3] and qh words (h, v, r) =
  * qh[32h + 4v..+3] of row r. Group k (0..3) of half h, word v: quants =

@@ -174,12 +174,7 @@ static void pack_q4_K(const void *src, void *dst, int nrows, int ncols, int q5) 
                 }
                 o.d[r] = b.d;
                 o.dmin[r] = b.dmin;
-                for (int j = 0; j < 8; j++) {
-                    int sc, mn;
-                    kn_k4_scale_min(b.scales, j, &sc, &mn);
-                    o.sc[j][r] = (uint8_t)sc;
-                    o.m[j / 2][r][j % 2] = (int16_t)mn;
-                }
+                for (int w = 0; w < 3; w++) memcpy(&o.s[w][r], b.scales + 4 * w, 4);
                 for (int c = 0; c < 4; c++)
                     for (int v = 0; v < 8; v++) memcpy(&o.q[c][v][r], b.qs + 32 * c + 4 * v, 4);
             }
