@@ -374,7 +374,7 @@ static void test_isa_packed(const kn_ops *o) {
             const uint32_t pat = kn_act_type(pt);
             size_t rb = kn_row_bytes(t, ncols), prb = kn_row_bytes(pt, ncols);
             size_t ab = kn_row_bytes(at, ncols) + 4, pab = kn_row_bytes(pat, ncols) + 4, ys = (size_t)nrows + 5;
-            CHECK(prb >= rb && (pat == at || (bf16_act && pat == GGML_BF16)), "packed geometry");
+            CHECK(prb == rb && (pat == at || (bf16_act && pat == GGML_BF16)), "packed geometry");
             uint8_t *w = malloc(rb * (size_t)nrows), *wp = malloc(prb * (size_t)nrows);
             uint8_t *xq = calloc((size_t)nb, ab), *pxq = calloc((size_t)nb, pab);
             float *x = malloc(sizeof(float) * (size_t)ncols);
