@@ -30,8 +30,12 @@ enum {
     /* Generation prefetches this far ahead in the weight stream (whole
      * blocks). On Zen 5 one core streams ~39 GB/s; 2.3 KB ahead held Q4_0
      * generation at ~93% of that, 4.6 KB reaches it (interleaved A/B,
-     * docs/performance.md). The K-quant kernels keep two super-blocks
-     * (5-7 KB), a few lines per step (prefetch_part): four were slower.
+     * docs/performance.md). The K-quant kernels fetch a few lines per
+     * step (prefetch_part): Q6_K two super-blocks ahead (6.7 KB; three
+     * measured the same), Q4_K/Q5_K four (9-11 KB): with their GGUF-size
+     * blocks two (4.6 KB) held Q4_K at 38-39 GB/s, three gave 41-42, four
+     * 45 (bench_kernels), and Q4_K_M generation +6.9%, Q5_K +6.5% at one
+     * thread (5 alternated rounds each), five and six less again.
      * The hint is NTA: each weight byte is read once per token, and
      * keeping it out of L2/L3 was worth +9% for Q8_0, +3% for Q4_0 at one
      * thread (F16/BF16 take it too since session 9, x86_avx512_rf.c). */
@@ -275,7 +279,7 @@ tile_k(int q5, int nc, const uint8_t *G, int nb, int k0, int k1, const k4_sm *pr
                         &sc_lo, &sc_hi);
         for (int j = 0; j < 8; j++) {
             const int ch = j / 2, sh = 4 * (j % 2);
-            if (nc == 1) prefetch_part((const uint8_t *)b + 2 * bsz, bsz, j, 8);
+            if (nc == 1) prefetch_part((const uint8_t *)b + 4 * bsz, bsz, j, 8);
             __m512i w[8];
             for (int v = 0; v < 8; v++)
                 w[v] = _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512((const void *)b->q[ch][v]), sh), m4);
