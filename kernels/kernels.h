@@ -114,8 +114,7 @@ int kn_type_supported(uint32_t wtype);
  * with kn_pack() and passes the packed type to matvec/matmul. The R16
  * types interleave groups of 16 rows block by block (layout in
  * kn_internal.h); row r0 of a range is at W + r0*stride with stride =
- * kn_row_bytes(packed type, ncols) (as the GGUF type, except Q4_K: 156
- * bytes per 256 instead of 144, Q5_K: 188 instead of 176), and ranges
+ * kn_row_bytes(packed type, ncols) (the GGUF type's, for every type), and ranges
  * start at and span multiples of 16 rows. Activations are those of the
  * unpacked type (kn_act_type(packed type); KN_BF16_R16B: BF16). With
  * a packed type, matmul gives every activation row exactly the bits

@@ -30,16 +30,19 @@ enum {
     /* Generation prefetches this far ahead in the weight stream (whole
      * blocks). On Zen 5 one core streams ~39 GB/s; 2.3 KB ahead held Q4_0
      * generation at ~93% of that, 4.6 KB reaches it (interleaved A/B,
-     * docs/performance.md). The K-quant kernels fetch a few lines per
-     * step (prefetch_part): Q6_K two super-blocks ahead (6.7 KB; three
-     * measured the same), Q4_K/Q5_K four (9-11 KB): with their GGUF-size
-     * blocks two (4.6 KB) held Q4_K at 38-39 GB/s, three gave 41-42, four
-     * 45 (bench_kernels), and Q4_K_M generation +6.9%, Q5_K +6.5% at one
-     * thread (5 alternated rounds each), five and six less again.
-     * The hint is NTA: each weight byte is read once per token, and
-     * keeping it out of L2/L3 was worth +9% for Q8_0, +3% for Q4_0 at one
-     * thread (F16/BF16 take it too since session 9, x86_avx512_rf.c). */
+     * docs/performance.md). The hint is NTA: each weight byte is read
+     * once per token, and keeping it out of L2/L3 was worth +9% for Q8_0,
+     * +3% for Q4_0 at one thread (F16/BF16 take it too since session 9,
+     * x86_avx512_rf.c). */
     PF_AHEAD = 4608,
+    /* The K-quants fetch a few lines per step (prefetch_part), this many
+     * super-blocks ahead. Q4_K/Q5_K four (9-11 KB): with their GGUF-size
+     * blocks two (4.6 KB) held Q4_K at 38-39 GB/s, three gave 41-42, four
+     * 45 (bench_kernels), Q4_K_M generation +6.9%, Q5_K +6.5% at one
+     * thread (5 alternated rounds each); five and six less again. Q6_K
+     * two (6.7 KB; three measured the same). */
+    K4_AHEAD = 4,
+    K6_AHEAD = 2,
 };
 
 /* The 32-element families: quants, then what each block adds. */
@@ -86,8 +89,8 @@ static void prep_acts(int fam, const uint8_t *X, size_t xs, int ncol, int nb, ac
 }
 
 /* Part `part` of `parts` of the cache lines of the `bytes` at p, NTA.
- * The K-quant kernels fetch the super-block two on (39-53 lines) an
- * eighth per sub-block step. Issued in one burst at the block's start,
+ * The K-quant kernels fetch the super-block K4_AHEAD / K6_AHEAD on (36-53
+ * lines) an eighth per sub-block step. Issued in one burst at the block's start,
  * as before, the burst stalled on the fill buffers while the arithmetic
  * that could have hidden it waited behind it. One thread, 2 GB of
  * weights, alternated runs: Q4_K 38.0 -> 39.4 GB/s, Q5_K 37.9 -> 38.9,
@@ -187,17 +190,19 @@ group_cols(int fam, const uint8_t *G, int nb, const uint8_t *X, size_t xs, const
  *
  * The 6-bit scales and mins stay packed as in GGUF: 144 bytes a row, where
  * unpacked bytes and int16 mins took 156 that generation had to stream
- * (Q4_K_M +5%, Q5_K +9% a token at one thread). Generation unpacks them
+ * (Q4_K_M and Q5_K +3% a token at one thread; with the prefetch distance
+ * the smaller blocks then wanted, +10%). Generation unpacks them
  * in registers (three loads and a few instructions for 16 rows, one
  * VPSHUFB per sub-block); a prompt unpacks a row group's once per
  * activation batch into k4_sm, which its tiles read as before (unpacked
  * in the tile, the 8-wide tile's registers spilled: prompt -7%). */
 
-/* Byte b of each dword of x, zero-extended (b = 0..3). */
-static inline __attribute__((always_inline)) __m512i dword_byte(__m512i x, int b) {
+/* The VPSHUFB control that takes byte b of each dword, zero-extended
+ * (b = 0..3). */
+static inline __attribute__((always_inline)) __m512i byte_sel(int b) {
     const __m128i c = _mm_setr_epi8((char)b, -1, -1, -1, (char)(4 + b), -1, -1, -1, (char)(8 + b), -1, -1, -1,
                                     (char)(12 + b), -1, -1, -1);
-    return _mm512_shuffle_epi8(x, _mm512_broadcast_i32x4(c));
+    return _mm512_broadcast_i32x4(c);
 }
 /* Bytes 2p and 2p+1 of each dword of x as an int16 pair (p = 0, 1). */
 static inline __attribute__((always_inline)) __m512i dword_pair(__m512i x, int p) {
@@ -231,7 +236,8 @@ static void unpack_sm(const uint8_t *G, size_t bsz, int n, k4_sm *o) {
         k4_unpack16(_mm512_loadu_si512((const void *)b->s[0]), s2, &sc_lo, &sc_hi);
         k4_unpack16(_mm512_loadu_si512((const void *)b->s[1]), _mm512_srli_epi32(s2, 4), &mn_lo, &mn_hi);
         for (int j = 0; j < 8; j++)
-            _mm_storeu_si128((__m128i *)o[k].sc[j], _mm512_cvtepi32_epi8(dword_byte(j < 4 ? sc_lo : sc_hi, j % 4)));
+            _mm_storeu_si128((__m128i *)o[k].sc[j],
+                             _mm512_cvtepi32_epi8(_mm512_shuffle_epi8(j < 4 ? sc_lo : sc_hi, byte_sel(j % 4))));
         for (int i = 0; i < 4; i++)
             _mm512_storeu_si512((void *)o[k].m[i], dword_pair(i < 2 ? mn_lo : mn_hi, i % 2));
     }
@@ -262,6 +268,9 @@ tile_k(int q5, int nc, const uint8_t *G, int nb, int k0, int k1, const k4_sm *pr
        const act_sums_k *s, int c0, float *Y, size_t ys) {
     const size_t bsz = q5 ? sizeof(blk_q5_K_r16) : sizeof(blk_q4_K_r16);
     const __m512i m4 = _mm512_set1_epi8(15), b4 = _mm512_set1_epi8(16);
+    /* built once: the j loop below is not unrolled, and a control made
+     * inside it cost ~20 instructions per sub-block */
+    const __m512i sel[4] = {byte_sel(0), byte_sel(1), byte_sel(2), byte_sel(3)};
     __m512 acc[TILE];
     for (int c = 0; c < nc; c++) acc[c] = k0 ? _mm512_loadu_ps(Y + (size_t)(c0 + c) * ys) : _mm512_setzero_ps();
     for (int k = k0; k < k1; k++) {
@@ -279,7 +288,7 @@ tile_k(int q5, int nc, const uint8_t *G, int nb, int k0, int k1, const k4_sm *pr
                         &sc_lo, &sc_hi);
         for (int j = 0; j < 8; j++) {
             const int ch = j / 2, sh = 4 * (j % 2);
-            if (nc == 1) prefetch_part((const uint8_t *)b + 4 * bsz, bsz, j, 8);
+            if (nc == 1) prefetch_part((const uint8_t *)b + K4_AHEAD * bsz, bsz, j, 8);
             __m512i w[8];
             for (int v = 0; v < 8; v++)
                 w[v] = _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512((const void *)b->q[ch][v]), sh), m4);
@@ -288,7 +297,7 @@ tile_k(int q5, int nc, const uint8_t *G, int nb, int k0, int k1, const k4_sm *pr
                     w[v] = _mm512_ternarylogic_epi32(w[v], bit_to_4(_mm512_loadu_si512((const void *)qh[v]), j),
                                                      b4, 0xF8);
             const __m512i sc = pre ? _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)pre[k - k0].sc[j]))
-                                   : dword_byte(j < 4 ? sc_lo : sc_hi, j % 4);
+                                   : _mm512_shuffle_epi8(j < 4 ? sc_lo : sc_hi, sel[j % 4]);
             for (int c = 0; c < nc; c++) {
                 const uint8_t *xq = (const uint8_t *)xb[c]->qs + 64 * ch + 8 * sh;
                 __m512i is = _mm512_setzero_si512(), is2 = _mm512_setzero_si512();
@@ -393,7 +402,7 @@ tile_6(int nc, const uint8_t *G, int nb, const uint8_t *X, size_t xs, int c0, fl
         for (int c = 0; c < nc; c++) tot[c] = _mm512_mullo_epi32(tot[c], _mm512_set1_epi32(-32));
         for (int h = 0; h < 2; h++)
             for (int g = 0; g < 4; g++) {
-                if (nc == 1) prefetch_part((const uint8_t *)(b + 2), sizeof *b, 4 * h + g, 8);
+                if (nc == 1) prefetch_part((const uint8_t *)(b + K6_AHEAD), sizeof *b, 4 * h + g, 8);
                 /* w = low 4 bits from ql (its nibble shifted down) | the
                  * 2 qh bits moved to bits 4-5: one shift each, one AND,
                  * and a ternary select (ql & 0x0F) | hi. */
@@ -455,10 +464,14 @@ void kn_avx512_r16(uint32_t ptype, const uint8_t *W, size_t stride, const uint8_
                    float *Y, size_t ys, int nrows, int nb, int ncol) {
     if (nb < 1 || nb > KN_R16_MAX_BLOCKS || ncol < 1) return;
     /* A generation call starts its stream cold: the per-block prefetches
-     * run PF_AHEAD bytes ahead, so the first PF_AHEAD bytes would be
-     * demand misses one after another. Ask for them all at once. */
+     * run `ahead` bytes ahead, so the first `ahead` bytes would be demand
+     * misses one after another. Ask for them all at once. */
     if (ncol == 1) {
-        const size_t total = (size_t)(nrows / 16) * 16 * stride, head = total < PF_AHEAD ? total : PF_AHEAD;
+        const size_t ahead = ptype == KN_Q4_K_R16   ? K4_AHEAD * sizeof(blk_q4_K_r16)
+                             : ptype == KN_Q5_K_R16 ? K4_AHEAD * sizeof(blk_q5_K_r16)
+                             : ptype == KN_Q6_K_R16 ? K6_AHEAD * sizeof(blk_q6_K_r16)
+                                                    : PF_AHEAD;
+        const size_t total = (size_t)(nrows / 16) * 16 * stride, head = total < ahead ? total : ahead;
         for (size_t o = 0; o < head; o += 64) _mm_prefetch((const char *)W + o, _MM_HINT_NTA);
     }
     if (ptype == KN_Q4_K_R16) {

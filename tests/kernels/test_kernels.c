@@ -340,8 +340,13 @@ static void test_isa_matvec(const kn_ops *o) {
  * row range starting inside the matrix, and activation counts past the
  * kernel's stack batch of prepared sums with ragged tails. */
 static void test_isa_packed(const kn_ops *o) {
+    /* {16, 18944, 59}: 74 K super-blocks, more than one unpacked chunk
+     * (64) with a ragged last one, and a second activation batch (the
+     * batch is 48 there) whose 11 rows end in a tile of 3; widths 4 and 5
+     * come from the last two */
     static const int shapes[][3] = {{16, 32, 1}, {48, 512, 7}, {32, 2048, 70}, {64, 96, 131},
-                                    {16, 5632, 9}, {32, 65536, 10}, {32, 256, 200}};
+                                    {16, 5632, 9}, {32, 65536, 10}, {32, 256, 200}, {16, 18944, 59},
+                                    {32, 768, 4}, {16, 512, 5}};
     /* GGML_BF16 twice: with F32 activations, then (where the CPU has
      * AVX512-BF16) KN_BF16_R16B with BF16 activations */
     static const uint32_t types[] = {GGML_Q4_0, GGML_Q8_0, GGML_Q4_K, GGML_Q6_K, GGML_Q4_1, GGML_Q5_0,
@@ -380,7 +385,7 @@ static void test_isa_packed(const kn_ops *o) {
             float *x = malloc(sizeof(float) * (size_t)ncols);
             float *y = malloc(sizeof(float) * ys * (size_t)nb), *y2 = malloc(sizeof(float) * ys * (size_t)nb);
             float *v = malloc(sizeof(float) * (size_t)nrows);
-            make_weights(t, w, nrows, ncols, D_GAUSS, s == 3 || s == 6);   /* raw bit patterns */
+            make_weights(t, w, nrows, ncols, D_GAUSS, s == 3 || s == 6 || s == 7);   /* raw bit patterns */
             kn_pack(pt, w, wp, nrows, ncols);
             for (int b = 0; b < nb; b++) {
                 fill(x, ncols, b % 5 == 4 ? D_OUTLIER : b % 7 == 6 ? D_ZERO : D_GAUSS);
