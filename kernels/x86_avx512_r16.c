@@ -204,12 +204,13 @@ static inline __attribute__((always_inline)) __m512i byte_sel(int b) {
                                     (char)(12 + b), -1, -1, -1);
     return _mm512_broadcast_i32x4(c);
 }
-/* Bytes 2p and 2p+1 of each dword of x as an int16 pair (p = 0, 1). */
-static inline __attribute__((always_inline)) __m512i dword_pair(__m512i x, int p) {
+/* The VPSHUFB control that takes bytes 2p and 2p+1 of each dword as an
+ * int16 pair (p = 0, 1). */
+static inline __attribute__((always_inline)) __m512i pair_sel(int p) {
     const int b = 2 * p;
     const __m128i c = _mm_setr_epi8((char)b, -1, (char)(b + 1), -1, (char)(4 + b), -1, (char)(5 + b), -1,
                                     (char)(8 + b), -1, (char)(9 + b), -1, (char)(12 + b), -1, (char)(13 + b), -1);
-    return _mm512_shuffle_epi8(x, _mm512_broadcast_i32x4(c));
+    return _mm512_broadcast_i32x4(c);
 }
 
 /* k4_unpack on 16 rows: lane r of lo / hi = the four 6-bit values 0-3 /
@@ -239,7 +240,7 @@ static void unpack_sm(const uint8_t *G, size_t bsz, int n, k4_sm *o) {
             _mm_storeu_si128((__m128i *)o[k].sc[j],
                              _mm512_cvtepi32_epi8(_mm512_shuffle_epi8(j < 4 ? sc_lo : sc_hi, byte_sel(j % 4))));
         for (int i = 0; i < 4; i++)
-            _mm512_storeu_si512((void *)o[k].m[i], dword_pair(i < 2 ? mn_lo : mn_hi, i % 2));
+            _mm512_storeu_si512((void *)o[k].m[i], _mm512_shuffle_epi8(i < 2 ? mn_lo : mn_hi, pair_sel(i % 2)));
     }
 }
 
@@ -270,7 +271,7 @@ tile_k(int q5, int nc, const uint8_t *G, int nb, int k0, int k1, const k4_sm *pr
     const __m512i m4 = _mm512_set1_epi8(15), b4 = _mm512_set1_epi8(16);
     /* built once: the j loop below is not unrolled, and a control made
      * inside it cost ~20 instructions per sub-block */
-    const __m512i sel[4] = {byte_sel(0), byte_sel(1), byte_sel(2), byte_sel(3)};
+    const __m512i sel[4] = {byte_sel(0), byte_sel(1), byte_sel(2), byte_sel(3)}, psel[2] = {pair_sel(0), pair_sel(1)};
     __m512 acc[TILE];
     for (int c = 0; c < nc; c++) acc[c] = k0 ? _mm512_loadu_ps(Y + (size_t)(c0 + c) * ys) : _mm512_setzero_ps();
     for (int k = k0; k < k1; k++) {
@@ -319,7 +320,7 @@ tile_k(int q5, int nc, const uint8_t *G, int nb, int k0, int k1, const k4_sm *pr
             __m512i mi = _mm512_setzero_si512();
             for (int i = 0; i < 4; i++)
                 mi = _mm512_dpwssd_epi32(mi, pre ? _mm512_loadu_si512((const void *)pre[k - k0].m[i])
-                                                 : dword_pair(i < 2 ? mn_lo : mn_hi, i % 2),
+                                                 : _mm512_shuffle_epi8(i < 2 ? mn_lo : mn_hi, psel[i % 2]),
                                          _mm512_set1_epi32((int)bs[i]));
             const __m512 dx = _mm512_set1_ps(xb[c]->d);
             acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tot[c]), _mm512_mul_ps(d, dx), acc[c]);

@@ -57,12 +57,14 @@ AI void ftile(int kind, int nc, const uint8_t *G, int j0, int j1, int first, int
         a0[c] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(P + 32 * c);
         a1[c] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(P + 32 * c + 16);
     }
+    const int half_gen = kind != GGML_F32 && !P;   /* F16/BF16 generation: see fgroups */
+    const size_t ahead = half_gen ? PF_HALF_GEN : PF_FLOAT;
     for (int j = j0; j < j1; j += 2) {
         if (nc == 1) {   /* the stream is all there is (generation, or a prompt's last tile): keep it ahead */
-            const char *pf = (const char *)(G + 16 * es * (size_t)j + (kind == GGML_F32 || P ? PF_FLOAT : PF_HALF_GEN));
+            const char *pf = (const char *)(G + 16 * es * (size_t)j + ahead);
             for (size_t o = 0; o < 32 * es; o += 64) {
-                if (kind == GGML_F32 || P) _mm_prefetch(pf + o, _MM_HINT_T0);
-                else _mm_prefetch(pf + o, _MM_HINT_NTA);   /* F16/BF16 generation (P NULL): see fgroups */
+                if (half_gen) _mm_prefetch(pf + o, _MM_HINT_NTA);
+                else _mm_prefetch(pf + o, _MM_HINT_T0);
             }
         }
         __m512 w[2];
